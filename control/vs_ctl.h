@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhostswitch authors
+ */
+
+/*
+ * State shared by the control-plane threads (the main thread, the DPDK
+ * telemetry thread). Every reader or writer of the port set, the dataplane
+ * configuration or the counter baselines holds the control lock.
+ */
+#ifndef VS_CTL_H
+#define VS_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vs_port.h"
+
+#define VS_VERSION "0.1.0"
+
+void vs_ctl_lock(void);
+void vs_ctl_unlock(void);
+
+/* Seconds since the switch started (monotonic). */
+double vs_ctl_uptime(void);
+
+/* Mbufs currently out of the pool (held by workers, rings or guests). */
+unsigned int vs_ctl_mbufs_in_use(void);
+unsigned int vs_ctl_mbufs_total(void);
+
+/* Formats a MAC key as xx:xx:xx:xx:xx:xx into buf (18 bytes). */
+void vs_mac_format(uint64_t mac, char *buf, size_t len);
+
+/*
+ * Prints the per-port counter table, the drops by name, the workers and
+ * the pool. Rates are over the time since the previous call.
+ */
+void vs_stats_print(FILE *out);
+
+/* Prints the totals of the whole run and its average forwarding rate. */
+void vs_stats_print_final(FILE *out);
+
+/* Registers the /vhostswitch/... telemetry commands. */
+int vs_telemetry_register(void);
+
+#endif /* VS_CTL_H */

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhostswitch authors
+ */
+
+/* Dataplane internals shared by the control side (vs_dp.c) and workers. */
+#ifndef VS_DP_INTERNAL_H
+#define VS_DP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_rcu_qsbr.h>
+
+#include "vs_dp.h"
+
+/* One rx queue a worker polls. */
+struct vs_rxq {
+	struct vs_port *port;
+	uint16_t qid;
+};
+
+struct vs_worker_conf {
+	uint16_t n_rxq;
+	struct vs_rxq *rxqs;
+};
+
+/*
+ * A forwarding configuration: immutable once published. The control
+ * thread builds a new one for every change, publishes it with a release
+ * store, waits for a quiescent period, and only then frees the old one
+ * (DESIGN.md invariant 5).
+ */
+struct vs_dp_conf {
+	uint16_t n_ports;
+	struct vs_port *ports[VS_MAX_PORTS];    /* dense: flood targets */
+	struct vs_port *by_index[VS_MAX_PORTS]; /* FDB port index -> port */
+	struct vs_worker_conf workers[];        /* one per worker */
+};
+
+/* Frames waiting for one output port. */
+struct vs_txbuf {
+	struct vs_port *port;
+	uint16_t n;
+	bool queued; /* on the worker's dirty list */
+	struct rte_mbuf *pkts[VS_BURST];
+};
+
+/*
+ * Everything one worker touches, in one place, on its own cache lines.
+ * Worker: rw. Control: ro for counters and stats; wo for nothing.
+ */
+struct __rte_cache_aligned vs_worker {
+	unsigned int lcore_id;
+	unsigned int id; /* RCU thread id, index in vs_dp_conf.workers */
+	struct rte_rcu_qsbr *qsbr;
+	struct vs_fdb *fdb;
+
+	struct vs_lcore_stats stats;
+	struct rte_mbuf *rx_pkts[VS_BURST];
+	uint16_t n_dirty;
+	uint16_t dirty[VS_MAX_PORTS];
+	struct vs_txbuf txbufs[VS_MAX_PORTS];
+	struct vs_port_counters ctrs[VS_MAX_PORTS];
+};
+
+/* Shared dataplane state. */
+struct vs_dp {
+	struct vs_dp_conf *conf; /* control: wo (release); workers: ro (acquire) */
+	bool stop;               /* control: wo; workers: ro */
+	bool running;
+	unsigned int n_workers;
+	struct vs_worker *workers[RTE_MAX_LCORE];
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_mempool *pool;
+	struct vs_fdb *fdb;
+};
+
+extern struct vs_dp vs_dp;
+
+/* The worker's entry point, for rte_eal_remote_launch(). */
+int vs_worker_main(void *arg);
+
+#endif /* VS_DP_INTERNAL_H */

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhostswitch authors
+ */
+
+/*
+ * The forwarding database of the L2 learning bridge: MAC address -> port.
+ *
+ * Layout: a power-of-two array of 64-byte buckets, eight 64-bit slots each.
+ * A slot holds the whole entry in one word (valid and static flags, port
+ * index, 48-bit MAC), so a reader sees an entry either entirely or not at
+ * all with a single relaxed load, and lookups take no lock. An entry lives
+ * only in its home bucket: there is no probing into neighbours, so removing
+ * an entry is a single store of zero and needs no tombstones.
+ *
+ * Writers (workers learning a new station or a move; the control thread
+ * adding static entries, ageing, flushing) serialise per bucket with a
+ * spinlock. Workers only ever try the lock: when the control thread holds
+ * it, the worker skips learning that one frame (counted as learn_busy) and
+ * learns from the next, so a preempted control thread never stalls traffic.
+ *
+ * The table is sized at four slots per allowed entry, so a bucket overflows
+ * (learn_full) long before max_entries is reached only with adversarial
+ * MACs; max_entries itself is enforced exactly.
+ *
+ * Last-seen times are seconds of a coarse clock that the control thread
+ * advances; a worker refreshes a slot's time only when it differs, so a
+ * steady flow costs one read, not one write, per frame.
+ */
+#ifndef VS_FDB_H
+#define VS_FDB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_hash_crc.h>
+#include <rte_spinlock.h>
+
+#define VS_FDB_BUCKET_SLOTS 8
+#define VS_FDB_MAX_ENTRIES (1u << 22)
+#define VS_FDB_DEFAULT_ENTRIES 65536
+#define VS_FDB_DEFAULT_AGING 300
+
+#define VS_MAC_MASK 0x0000ffffffffffffULL
+#define VS_FDB_VALID (1ULL << 63)
+#define VS_FDB_STATIC (1ULL << 62)
+#define VS_FDB_PORT_SHIFT 48
+#define VS_FDB_PORT_MASK 0x3fffu
+
+/* Outcome of one learning attempt. */
+enum vs_fdb_learn_result {
+	VS_FDB_LEARN_HIT,    /* known at this port; time refreshed */
+	VS_FDB_LEARN_NEW,    /* new entry */
+	VS_FDB_LEARN_MOVED,  /* station moved from another port */
+	VS_FDB_LEARN_STATIC, /* a static entry points elsewhere: left alone */
+	VS_FDB_LEARN_FULL,   /* max_entries reached or home bucket full */
+	VS_FDB_LEARN_BUSY,   /* bucket locked by the control thread */
+};
+
+/* Counters of learning events. Any writer: atomic add; readers: ro. */
+struct vs_fdb_stats {
+	uint64_t learned;
+	uint64_t moved;
+	uint64_t aged;
+	uint64_t learn_full;
+	uint64_t learn_busy;
+	uint64_t static_conflict;
+};
+
+struct __rte_cache_aligned vs_fdb_bucket {
+	uint64_t slots[VS_FDB_BUCKET_SLOTS];
+};
+
+struct vs_fdb {
+	struct vs_fdb_bucket *buckets; /* all threads: slots read relaxed */
+	uint32_t *seen;                /* per slot; writers: relaxed store */
+	rte_spinlock_t *locks;         /* per bucket */
+	uint32_t bucket_mask;
+	uint32_t max_entries;
+	uint32_t n_entries; /* writers under a bucket lock: atomic add */
+	uint32_t now;       /* coarse clock in seconds. control: wo; workers: ro */
+	uint32_t aging;     /* seconds. control: rw */
+	struct vs_fdb_stats stats;
+};
+
+/* Converts the 6 bytes of a MAC address into the key (byte 0 lowest). */
+static inline uint64_t
+vs_mac_from_bytes(const uint8_t *b)
+{
+	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+	       (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40;
+}
+
+static inline void
+vs_mac_to_bytes(uint64_t mac, uint8_t *b)
+{
+	for (int i = 0; i < 6; i++)
+		b[i] = (uint8_t)(mac >> (8 * i));
+}
+
+/*
+ * Creates a table that holds at most max_entries entries (1 to
+ * VS_FDB_MAX_ENTRIES). Returns NULL and sets errno on failure.
+ */
+struct vs_fdb *vs_fdb_create(uint32_t max_entries);
+void vs_fdb_free(struct vs_fdb *fdb);
+
+static inline uint32_t
+vs_fdb_bucket_of(const struct vs_fdb *fdb, uint64_t mac)
+{
+	return rte_hash_crc_8byte(mac, 0x9e3779b9) & fdb->bucket_mask;
+}
+
+static inline uint16_t
+vs_fdb_entry_port(uint64_t entry)
+{
+	return (uint16_t)((entry >> VS_FDB_PORT_SHIFT) & VS_FDB_PORT_MASK);
+}
+
+/*
+ * Finds mac; returns its slot number and stores the entry word in *entry,
+ * or returns -1. Lock-free: any thread.
+ */
+static inline int32_t
+vs_fdb_find(const struct vs_fdb *fdb, uint64_t mac, uint64_t *entry)
+{
+	uint32_t b = vs_fdb_bucket_of(fdb, mac);
+	const uint64_t *slots = fdb->buckets[b].slots;
+	uint64_t want = mac | VS_FDB_VALID;
+
+	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
+		uint64_t e = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+
+		if ((e & (VS_FDB_VALID | VS_MAC_MASK)) == want) {
+			*entry = e;
+			return (int32_t)(b * VS_FDB_BUCKET_SLOTS + i);
+		}
+	}
+	return -1;
+}
+
+/* Returns the port index that mac was learned on, or -1. Any thread. */
+static inline int
+vs_fdb_lookup(const struct vs_fdb *fdb, uint64_t mac)
+{
+	uint64_t e;
+
+	if (vs_fdb_find(fdb, mac, &e) < 0)
+		return -1;
+	return vs_fdb_entry_port(e);
+}
+
+/* The slow half of vs_fdb_learn(): insert, move, or report why not. */
+enum vs_fdb_learn_result vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t mac,
+					   uint16_t port, uint32_t now);
+
+/*
+ * Records that mac was seen on port at time now. Workers call this for
+ * every frame's source address; a known station costs one lookup.
+ */
+static inline enum vs_fdb_learn_result
+vs_fdb_learn(struct vs_fdb *fdb, uint64_t mac, uint16_t port, uint32_t now)
+{
+	uint64_t e;
+	int32_t slot = vs_fdb_find(fdb, mac, &e);
+
+	if (likely(slot >= 0 && vs_fdb_entry_port(e) == port)) {
+		if (__atomic_load_n(&fdb->seen[slot], __ATOMIC_RELAXED) != now)
+			__atomic_store_n(&fdb->seen[slot], now, __ATOMIC_RELAXED);
+		return VS_FDB_LEARN_HIT;
+	}
+	return vs_fdb_learn_slow(fdb, mac, port, now);
+}
+
+/*
+ * Control-plane operations. They take bucket locks and may wait for them.
+ * Return 0 or a negative errno.
+ */
+
+/* Adds or replaces a static entry (never aged, never moved by learning). */
+int vs_fdb_add_static(struct vs_fdb *fdb, uint64_t mac, uint16_t port);
+
+/* Removes mac; -ENOENT when absent. */
+int vs_fdb_del(struct vs_fdb *fdb, uint64_t mac);
+
+/* Removes dynamic entries not seen for fdb->aging seconds; returns count. */
+unsigned int vs_fdb_age(struct vs_fdb *fdb);
+
+/*
+ * Removes entries of one port (port >= 0) or of all ports (port < 0).
+ * Static entries go too only when with_static. Returns the count removed.
+ */
+unsigned int vs_fdb_flush(struct vs_fdb *fdb, int port, bool with_static);
+
+/* Advances the coarse clock read by workers. */
+static inline void
+vs_fdb_set_time(struct vs_fdb *fdb, uint32_t now)
+{
+	__atomic_store_n(&fdb->now, now, __ATOMIC_RELAXED);
+}
+
+static inline uint32_t
+vs_fdb_time(const struct vs_fdb *fdb)
+{
+	return __atomic_load_n(&fdb->now, __ATOMIC_RELAXED);
+}
+
+static inline uint32_t
+vs_fdb_count(const struct vs_fdb *fdb)
+{
+	return __atomic_load_n(&fdb->n_entries, __ATOMIC_RELAXED);
+}
+
+/* One entry as the walker reports it. */
+struct vs_fdb_entry {
+	uint64_t mac;
+	uint16_t port;
+	bool is_static;
+	uint32_t age; /* seconds since last seen */
+};
+
+/*
+ * Calls fn for every entry, in table order, until fn returns non-zero.
+ * Lock-free snapshot: entries changing during the walk may be missed.
+ * Returns the number of entries visited.
+ */
+unsigned int vs_fdb_walk(const struct vs_fdb *fdb,
+			 int (*fn)(const struct vs_fdb_entry *e, void *arg),
+			 void *arg);
+
+#endif /* VS_FDB_H */

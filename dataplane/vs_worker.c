@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhostswitch authors
+ */
+
+/*
+ * The worker: a pinned lcore that loops over its rx queues.
+ *
+ *   1. poll every assigned queue for a burst of up to VS_BURST frames;
+ *   2. run each burst through the L2 learning bridge into per-port
+ *      output buffers (a full buffer is transmitted at once);
+ *   3. flush every output buffer still holding frames;
+ *   4. report an RCU quiescent state: from here on, the worker holds no
+ *      port, device or configuration pointer it read before.
+ *
+ * Output buffers are flushed at the end of every pass rather than on a
+ * timer: a pass over all queues is already the batching window, and no
+ * frame ever waits across a quiescent point, which is what lets a port
+ * leave without leaking the frames queued for it.
+ */
+
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "vs_dp_internal.h"
+#include "vs_l2.h"
+
+#define VS_PREFETCH_AHEAD 3
+
+static inline void
+ctr_add(uint64_t *ctr, uint64_t v)
+{
+	/* Single writer: a plain read-modify-write that readers load whole. */
+	__atomic_store_n(ctr, *ctr + v, __ATOMIC_RELAXED);
+}
+
+static inline void
+drop(struct vs_worker *w, uint16_t port_index, enum vs_drop reason,
+     struct rte_mbuf *m)
+{
+	ctr_add(&w->ctrs[port_index].drops[reason], 1);
+	rte_pktmbuf_free(m);
+}
+
+/* Transmits what a buffer holds and counts the outcome on its port. */
+static void
+txbuf_flush(struct vs_worker *w, struct vs_txbuf *tb)
+{
+	struct vs_port *port = tb->port;
+	struct vs_port_counters *c = &w->ctrs[port->index];
+	uint32_t lens[VS_BURST];
+	uint64_t bytes = 0;
+	uint16_t n = tb->n;
+	uint16_t sent;
+
+	tb->n = 0;
+	if (unlikely(!vs_port_is_up(port))) {
+		rte_pktmbuf_free_bulk(tb->pkts, n);
+		ctr_add(&c->drops[VS_DROP_NOT_READY], n);
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++)
+		lens[i] = tb->pkts[i]->pkt_len;
+	sent = port->ops->tx_burst(port, 0, tb->pkts, n);
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += lens[i];
+	ctr_add(&c->tx_packets, sent);
+	ctr_add(&c->tx_bytes, bytes);
+	if (unlikely(sent < n))
+		ctr_add(&c->drops[VS_DROP_TX_FULL], n - sent);
+}
+
+static inline void
+txbuf_add(struct vs_worker *w, struct vs_port *port, struct rte_mbuf *m)
+{
+	struct vs_txbuf *tb = &w->txbufs[port->index];
+
+	if (!tb->queued) {
+		tb->queued = true;
+		tb->port = port;
+		w->dirty[w->n_dirty++] = port->index;
+	}
+	tb->pkts[tb->n++] = m;
+	if (unlikely(tb->n == VS_BURST))
+		txbuf_flush(w, tb);
+}
+
+static void
+flush_all(struct vs_worker *w)
+{
+	for (uint16_t i = 0; i < w->n_dirty; i++) {
+		struct vs_txbuf *tb = &w->txbufs[w->dirty[i]];
+
+		if (tb->n > 0)
+			txbuf_flush(w, tb);
+		tb->queued = false;
+	}
+	w->n_dirty = 0;
+}
+
+/*
+ * Sends one frame to every up port but its ingress. The copies share the
+ * mbuf: output only reads it, and each port's free drops one reference.
+ */
+static void
+flood(struct vs_worker *w, const struct vs_dp_conf *conf,
+      const struct vs_port *in, struct rte_mbuf *m)
+{
+	struct vs_port *outs[VS_MAX_PORTS];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < conf->n_ports; i++) {
+		struct vs_port *p = conf->ports[i];
+
+		if (p != in && vs_port_is_up(p))
+			outs[k++] = p;
+	}
+	if (unlikely(k == 0)) {
+		drop(w, in->index, VS_DROP_NO_DEST, m);
+		return;
+	}
+	if (k > 1)
+		rte_pktmbuf_refcnt_update(m, (int16_t)(k - 1));
+	for (uint16_t i = 0; i < k; i++)
+		txbuf_add(w, outs[i], m);
+}
+
+static inline uint64_t
+load_mac(const uint8_t *p)
+{
+	uint64_t v;
+
+	/* Reads 8 bytes; callers guarantee 14 readable bytes from the frame. */
+	memcpy(&v, p, sizeof(v));
+	return rte_le_to_cpu_64(v) & VS_MAC_MASK;
+}
+
+/*
+ * The L2 learning bridge over one burst from port in. Consecutive frames
+ * usually share addresses, so the last source and the last decision are
+ * remembered and the FDB is consulted once per change.
+ */
+static void
+bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
+	     struct vs_port *in, struct rte_mbuf **pkts, uint16_t n, uint32_t now)
+{
+	struct vs_port_counters *ic = &w->ctrs[in->index];
+	uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
+	enum vs_l2_action action = VS_L2_FLOOD;
+	uint16_t out = 0;
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < VS_PREFETCH_AHEAD && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *frame;
+		uint64_t src, dst;
+
+		if (i + VS_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + VS_PREFETCH_AHEAD],
+						       void *));
+		bytes += m->pkt_len;
+		if (unlikely(m->data_len < VS_ETH_HDR_LEN)) {
+			drop(w, in->index, VS_DROP_RUNT, m);
+			continue;
+		}
+		frame = rte_pktmbuf_mtod(m, const uint8_t *);
+		dst = load_mac(frame);
+		src = load_mac(frame + 6);
+
+		if (src != last_src) {
+			enum vs_fdb_learn_result r;
+
+			if (unlikely(!vs_mac_is_valid_src(src))) {
+				drop(w, in->index, VS_DROP_BAD_SRC_MAC, m);
+				continue;
+			}
+			r = vs_fdb_learn(w->fdb, src, in->index, now);
+			last_src = src;
+			/* A new or moved station may be this burst's destination. */
+			if (unlikely(r != VS_FDB_LEARN_HIT))
+				last_dst = UINT64_MAX;
+		}
+		if (dst != last_dst) {
+			action = vs_l2_decide(w->fdb, dst, in->index, &out);
+			last_dst = dst;
+		}
+
+		switch (action) {
+		case VS_L2_FORWARD: {
+			struct vs_port *p = conf->by_index[out];
+
+			/* An entry may outlive its port by one quiescent period. */
+			if (unlikely(p == NULL))
+				drop(w, in->index, VS_DROP_NOT_READY, m);
+			else
+				txbuf_add(w, p, m);
+			break;
+		}
+		case VS_L2_FLOOD:
+			flood(w, conf, in, m);
+			break;
+		case VS_L2_SAME_PORT:
+			drop(w, in->index, VS_DROP_SAME_PORT, m);
+			break;
+		}
+	}
+	ctr_add(&ic->rx_packets, n);
+	ctr_add(&ic->rx_bytes, bytes);
+}
+
+int
+vs_worker_main(void *arg)
+{
+	struct vs_worker *w = arg;
+	uint64_t prev;
+
+	rte_rcu_qsbr_thread_register(w->qsbr, w->id);
+	rte_rcu_qsbr_thread_online(w->qsbr, w->id);
+	prev = rte_rdtsc();
+
+	while (!__atomic_load_n(&vs_dp.stop, __ATOMIC_ACQUIRE)) {
+		const struct vs_dp_conf *conf =
+			__atomic_load_n(&vs_dp.conf, __ATOMIC_ACQUIRE);
+		const struct vs_worker_conf *wc = &conf->workers[w->id];
+		uint32_t now = vs_fdb_time(w->fdb);
+		uint64_t pkts = 0, t;
+
+		for (uint16_t i = 0; i < wc->n_rxq; i++) {
+			struct vs_port *port = wc->rxqs[i].port;
+			uint16_t n;
+
+			if (!vs_port_is_up(port))
+				continue;
+			n = port->ops->rx_burst(port, wc->rxqs[i].qid, w->rx_pkts,
+						VS_BURST);
+			if (n == 0)
+				continue;
+			pkts += n;
+			bridge_input(w, conf, port, w->rx_pkts, n, now);
+		}
+		if (w->n_dirty)
+			flush_all(w);
+		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
+
+		t = rte_rdtsc();
+		if (pkts) {
+			ctr_add(&w->stats.busy_cycles, t - prev);
+			ctr_add(&w->stats.packets, pkts);
+		} else {
+			ctr_add(&w->stats.idle_cycles, t - prev);
+		}
+		ctr_add(&w->stats.iterations, 1);
+		prev = t;
+	}
+
+	rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
+	rte_rcu_qsbr_thread_unregister(w->qsbr, w->id);
+	return 0;
+}

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhostswitch authors
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_vhost.h>
+
+#include "vs_log.h"
+#include "vs_vhost.h"
+
+/* Vring numbering: vring 2q is the guest's rx (our tx), 2q+1 its tx. */
+#define VS_VRING_GUEST_RX(q) ((uint16_t)((q) * 2))
+#define VS_VRING_GUEST_TX(q) ((uint16_t)((q) * 2 + 1))
+
+struct vs_vhost_queue {
+	/* Written only by the worker that owns the queue. */
+	uint64_t rx_nombuf;
+} __rte_cache_aligned;
+
+struct vs_vhost_port {
+	/* Event thread: wo before the port goes UP; workers: ro while UP. */
+	int vid;
+	struct rte_mempool *pool;
+	const struct rte_ring *pool_ring; /* the pool's ring, if ring-backed */
+	/* Event thread: wo; control: ro. */
+	uint64_t features;
+	uint16_t vrings;
+	uint32_t enabled_mask;
+	int numa_node;
+	/* Fixed at creation. */
+	bool client;
+	bool registered;
+	uint16_t queues;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct vs_vhost_queue q[VS_PORT_QUEUES_MAX];
+};
+
+static struct rte_mempool *vhost_pool;
+static void (*vhost_quiesce)(void);
+
+/*
+ * Multiqueue stays off until every queue pair is polled, so that a guest
+X
+ * checksum and segmentation requests end to end: without them a guest may
+ * hand us a frame with an unfinished checksum, or expect us to segment.
+ */
+uint64_t
+vs_vhost_disabled_features(void)
+{
+	return (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
+	       (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
+	       (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO) |
+	       (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+	       (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_HOST_UFO) |
+	       /* One queue pair is polled until multiqueue lands. */
+	       (1ULL << VIRTIO_NET_F_MQ);
+}
+
+/*
+ * True when fewer than n mbufs are left. The pool is a ring-backed mempool
+ * (DPDK's default): reading its ring's count and this lcore's cache avoids
+ * rte_mempool_avail_count(), which walks every lcore's cache.
+ */
+static inline bool
+pool_nearly_empty(const struct vs_vhost_port *vp, uint16_t n)
+{
+	const struct rte_mempool_cache *cache =
+		rte_mempool_default_cache(vp->pool, rte_lcore_id());
+	unsigned int avail;
+
+	if (vp->pool_ring != NULL)
+		avail = rte_ring_count(vp->pool_ring) + (cache ? cache->len : 0);
+	else
+		avail = rte_mempool_avail_count(vp->pool);
+	return avail < n;
+}
+
+static uint16_t
+vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
+	       uint16_t n)
+{
+	struct vs_vhost_port *vp = port->priv;
+	uint16_t vring = VS_VRING_GUEST_TX(qid);
+	uint16_t got;
+
+	got = rte_vhost_dequeue_burst(vp->vid, vring, vp->pool, pkts, n);
+	if (likely(got > 0))
+		return got;
+	/*
+	 * Nothing came: either the guest sent nothing or the library could
+	 * not allocate mbufs. Only look closer when the pool's shared ring and
+	 * this lcore's cache are nearly empty, so the idle poll stays cheap.
+	 */
+	if (unlikely(pool_nearly_empty(vp, n)) &&
+	    rte_vhost_rx_queue_count(vp->vid, vring) > 0)
+		__atomic_store_n(&vp->q[qid].rx_nombuf, vp->q[qid].rx_nombuf + 1,
+				 __ATOMIC_RELAXED);
+	return 0;
+}
+
+static uint16_t
+vhost_tx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
+	       uint16_t n)
+{
+	struct vs_vhost_port *vp = port->priv;
+	uint16_t sent;
+
+	/* The library copies into guest buffers; every mbuf stays ours. */
+	sent = rte_vhost_enqueue_burst(vp->vid, VS_VRING_GUEST_RX(qid), pkts, n);
+	rte_pktmbuf_free_bulk(pkts, n);
+	return sent;
+}
+
+static void
+vhost_read_counters(const struct vs_port *port, struct vs_port_counters *acc)
+{
+	const struct vs_vhost_port *vp = port->priv;
+
+	for (int q = 0; q < VS_PORT_QUEUES_MAX; q++)
+		acc->drops[VS_DROP_NO_MBUF] +=
+			__atomic_load_n(&vp->q[q].rx_nombuf, __ATOMIC_RELAXED);
+}
+
+static void
+vhost_destroy(struct vs_port *port)
+{
+	struct vs_vhost_port *vp = port->priv;
+
+	if (vp->registered) {
+		/* Tears down a connected guest through destroy_device first. */
+		if (rte_vhost_driver_unregister(vp->path) != 0)
+			VS_LOG(WARNING, "port %s: cannot unregister %s", port->name,
+			       vp->path);
+		vp->registered = false;
+	}
+	if (!vp->client)
+		unlink(vp->path);
+	vs_port_free(port);
+}
+
+static const struct vs_port_ops vhost_ops = {
+	.rx_burst = vhost_rx_burst,
+	.tx_burst = vhost_tx_burst,
+	.read_counters = vhost_read_counters,
+	.destroy = vhost_destroy,
+};
+
+struct find_arg {
+	const char *path;
+	int vid;
+	struct vs_port *found;
+};
+
+static void
+match_port(struct vs_port *port, void *arg)
+{
+	struct find_arg *fa = arg;
+	struct vs_vhost_port *vp = port->priv;
+
+	if (port->kind != VS_PORT_KIND_VHOST || fa->found != NULL)
+		return;
+	if ((fa->path != NULL && strcmp(vp->path, fa->path) == 0) ||
+	    (fa->path == NULL && vp->vid == fa->vid))
+		fa->found = port;
+}
+
+static struct vs_port *
+port_by_path(const char *path)
+{
+	struct find_arg fa = { .path = path, .vid = -1 };
+
+	vs_port_foreach(match_port, &fa);
+	return fa.found;
+}
+
+static struct vs_port *
+port_by_vid(int vid)
+{
+	char path[PATH_MAX];
+
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return NULL;
+	return port_by_path(path);
+}
+
+static int
+new_device(int vid)
+{
+	struct vs_port *port = port_by_vid(vid);
+	struct vs_vhost_port *vp;
+	uint64_t features = 0;
+	uint16_t vrings;
+
+	if (port == NULL) {
+		VS_LOG(ERR, "new device %d on an unknown socket", vid);
+		return -1;
+	}
+	vp = port->priv;
+	rte_vhost_get_negotiated_features(vid, &features);
+	vrings = rte_vhost_get_vring_num(vid);
+	/* Polled, never kicked: ask the guest not to notify us. */
+	for (uint16_t i = 0; i < vrings; i++)
+		rte_vhost_enable_guest_notification(vid, i, 0);
+
+	vp->vid = vid;
+	vp->features = features;
+	vp->vrings = vrings;
+	vp->numa_node = rte_vhost_get_numa_node(vid);
+	__atomic_fetch_add(&port->events.connects, 1, __ATOMIC_RELAXED);
+	vs_port_set_state(port, VS_PORT_UP);
+	VS_LOG(INFO, "port %s: guest attached (vid %d, %u vrings, features 0x%" PRIx64 ")",
+	       port->name, vid, vrings, features);
+	return 0;
+}
+
+static void
+destroy_device(int vid)
+{
+	struct vs_port *port = port_by_vid(vid);
+	struct vs_vhost_port *vp;
+
+	if (port == NULL)
+		return;
+	vp = port->priv;
+	if (vp->vid != vid)
+		return;
+	vs_port_set_state(port, VS_PORT_DOWN);
+	/* DESIGN.md invariant 2: after we return, no worker uses vid. */
+	vhost_quiesce();
+	vp->vid = -1;
+	vp->enabled_mask = 0;
+	__atomic_fetch_add(&port->events.disconnects, 1, __ATOMIC_RELAXED);
+	VS_LOG(INFO, "port %s: guest detached (vid %d)", port->name, vid);
+}
+
+static int
+vring_state_changed(int vid, uint16_t queue_id, int enable)
+{
+	struct vs_port *port = port_by_vid(vid);
+	struct vs_vhost_port *vp;
+
+	if (port == NULL || queue_id >= 32)
+		return 0;
+	vp = port->priv;
+	if (enable)
+		__atomic_fetch_or(&vp->enabled_mask, 1u << queue_id, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&vp->enabled_mask, ~(1u << queue_id), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&port->events.vring_changes, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static const struct rte_vhost_device_ops device_ops = {
+	.new_device = new_device,
+	.destroy_device = destroy_device,
+	.vring_state_changed = vring_state_changed,
+};
+
+void
+vs_vhost_init(struct rte_mempool *pool, void (*quiesce)(void))
+{
+	vhost_pool = pool;
+	vhost_quiesce = quiesce;
+}
+
+/*
+ * A server socket left behind by a crashed run makes bind() fail. If
+ * nobody answers on it, it is stale and can go; if somebody does, another
+ * switch owns it.
+ */
+static int
+check_server_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	char *slash;
+	int fd, ret;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "directory %s does not exist", dir);
+			return -ENOENT;
+		}
+	}
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (ret == 0) {
+		snprintf(err, errlen, "socket %s is in use by another process", path);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	return 0;
+}
+
+struct vs_port *
+vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
+		     size_t errlen)
+{
+	uint64_t flags = RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS;
+	struct vs_vhost_port *vp;
+	struct vs_port *port;
+	int ret;
+
+	if (params->path == NULL || params->path[0] == '\0' ||
+	    strlen(params->path) >= sizeof(vp->path)) {
+		snprintf(err, errlen, "socket path must be 1 to %zu characters",
+			 sizeof(vp->path) - 1);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (params->queues != 1) {
+		snprintf(err, errlen, "only 1 queue pair is supported in this version");
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (port_by_path(params->path) != NULL) {
+		snprintf(err, errlen, "socket %s is already used by another port",
+			 params->path);
+		rte_errno = EEXIST;
+		return NULL;
+	}
+	if (!params->client) {
+		ret = check_server_path(params->path, err, errlen);
+		if (ret < 0) {
+			rte_errno = -ret;
+			return NULL;
+		}
+	}
+
+	port = vs_port_alloc(params->name, VS_PORT_KIND_VHOST, &vhost_ops,
+			     sizeof(*vp));
+	if (port == NULL) {
+		snprintf(err, errlen, "%s",
+			 rte_errno == EEXIST ? "a port with this name exists" :
+			 rte_errno == EINVAL ? "bad port name (1-31 of A-Z a-z 0-9 _ - .)" :
+			 rte_errno == ENOSPC ? "too many ports" : "out of memory");
+		return NULL;
+	}
+	vp = port->priv;
+	vp->vid = -1;
+	vp->numa_node = -1;
+	vp->pool = vhost_pool;
+	if (strncmp(rte_mempool_get_ops(vhost_pool->ops_index)->name, "ring_", 5) == 0)
+		vp->pool_ring = vhost_pool->pool_data;
+	vp->client = params->client;
+	vp->queues = params->queues;
+	/* Only queue pair 0 is polled until multiqueue lands. */
+	port->nb_queues = 1;
+	snprintf(vp->path, sizeof(vp->path), "%s", params->path);
+
+	/* In client mode rte_vhost reconnects unless told NO_RECONNECT. */
+	if (params->client)
+		flags |= RTE_VHOST_USER_CLIENT;
+	if (rte_vhost_driver_register(vp->path, flags) != 0) {
+		snprintf(err, errlen, "cannot register vhost-user socket %s", vp->path);
+		goto fail;
+	}
+	vp->registered = true;
+	if (rte_vhost_driver_disable_features(vp->path,
+					      vs_vhost_disabled_features()) != 0 ||
+	    rte_vhost_driver_callback_register(vp->path, &device_ops) != 0) {
+		snprintf(err, errlen, "cannot configure vhost-user socket %s",
+			 vp->path);
+		goto fail;
+	}
+	if (rte_vhost_driver_start(vp->path) != 0) {
+		snprintf(err, errlen, "cannot start vhost-user socket %s", vp->path);
+		goto fail;
+	}
+	VS_LOG(INFO, "port %s: vhost-user %s %s", port->name,
+	       params->client ? "client of" : "server on", vp->path);
+	return port;
+fail:
+	vhost_destroy(port);
+	rte_errno = EIO;
+	return NULL;
+}
+
+int
+vs_vhost_port_info(const struct vs_port *port, struct vs_vhost_info *info)
+{
+	const struct vs_vhost_port *vp = port->priv;
+
+	if (port->kind != VS_PORT_KIND_VHOST)
+		return -EINVAL;
+	info->path = vp->path;
+	info->client = vp->client;
+	info->vid = __atomic_load_n(&vp->vid, __ATOMIC_RELAXED);
+	info->features = vp->features;
+	info->vrings = vp->vrings;
+	info->enabled_mask = __atomic_load_n(&vp->enabled_mask, __ATOMIC_RELAXED);
+	info->numa_node = vp->numa_node;
+	return 0;
+}

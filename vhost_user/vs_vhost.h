@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The vhostswitch authors
+ */
+
+/*
+ * vhost-user ports, on DPDK's rte_vhost.
+ *
+ * A port owns one vhost-user socket, as server (the VMM connects to us) or
+ * as client (we connect to the VMM's socket and reconnect whenever it goes
+ * away). The guest behind it comes and goes: rte_vhost's event thread calls
+ * new_device / destroy_device, which flip the port UP and DOWN; DOWN is
+ * followed by a dataplane quiescent period before the callback returns, so
+ * no worker touches a device the library is about to free.
+ */
+#ifndef VS_VHOST_H
+#define VS_VHOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "vs_port.h"
+
+struct vs_vhost_params {
+	const char *name;   /* port name */
+	const char *path;   /* socket path */
+	bool client;        /* connect to path (and reconnect) instead of listening */
+	uint16_t queues;    /* queue pairs offered to the guest (1..VS_PORT_QUEUES_MAX) */
+};
+
+/*
+ * Sets up the vhost-user side: pool feeds guest frames into mbufs; quiesce
+ * waits until no worker holds anything read before the call.
+ */
+void vs_vhost_init(struct rte_mempool *pool, void (*quiesce)(void));
+
+/*
+ * Creates a port and starts its socket. Returns NULL, sets rte_errno and
+ * writes a one-line reason to err on failure.
+ */
+struct vs_port *vs_vhost_port_create(const struct vs_vhost_params *params,
+				     char *err, size_t errlen);
+
+/* What a vhost-user port shows about itself. */
+struct vs_vhost_info {
+	const char *path;
+	bool client;
+	int vid;              /* -1 without a guest */
+	uint64_t features;    /* negotiated virtio features */
+	uint16_t vrings;      /* vrings the guest set up */
+	uint32_t enabled_mask; /* bit i: vring i enabled */
+	int numa_node;        /* of the guest's memory, -1 if unknown */
+};
+
+/* Fills *info for a vhost port; returns 0 or -EINVAL for another kind. */
+int vs_vhost_port_info(const struct vs_port *port, struct vs_vhost_info *info);
+
+/* Features that the ports never offer (offloads not handled yet). */
+uint64_t vs_vhost_disabled_features(void);
+
+#endif /* VS_VHOST_H */
