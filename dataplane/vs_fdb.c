@@ -30,7 +30,7 @@ vs_fdb_create(uint32_t max_entries)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Four slots per entry keeps the chance of a full home bucket tiny. */
+	/* Four slots per entry and two choices: a full pair takes intent. */
 	n_buckets = next_pow2((max_entries * 4 + VS_FDB_BUCKET_SLOTS - 1) /
 			      VS_FDB_BUCKET_SLOTS);
 
@@ -113,55 +113,126 @@ release_entry(struct vs_fdb *fdb)
 	__atomic_fetch_sub(&fdb->n_entries, 1, __ATOMIC_RELAXED);
 }
 
+/* Locks the buckets of a MAC, lower index first; workers only try. */
+static bool
+pair_lock(struct vs_fdb *fdb, const uint32_t b[2], bool try_only)
+{
+	uint32_t lo = RTE_MIN(b[0], b[1]), hi = RTE_MAX(b[0], b[1]);
+
+	if (!try_only) {
+		rte_spinlock_lock(&fdb->locks[lo]);
+		if (hi != lo)
+			rte_spinlock_lock(&fdb->locks[hi]);
+		return true;
+	}
+	if (!rte_spinlock_trylock(&fdb->locks[lo]))
+		return false;
+	if (hi != lo && !rte_spinlock_trylock(&fdb->locks[hi])) {
+		rte_spinlock_unlock(&fdb->locks[lo]);
+		return false;
+	}
+	return true;
+}
+
+static void
+pair_unlock(struct vs_fdb *fdb, const uint32_t b[2])
+{
+	rte_spinlock_unlock(&fdb->locks[b[0]]);
+	if (b[1] != b[0])
+		rte_spinlock_unlock(&fdb->locks[b[1]]);
+}
+
+/* Returns the slot of mac in bucket b, or -1; caller holds b's lock. */
+static int
+bucket_slot_of(const struct vs_fdb *fdb, uint32_t b, uint64_t mac)
+{
+	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++)
+		if (slot_has(fdb->buckets[b].slots[i], mac))
+			return (int)i;
+	return -1;
+}
+
+/* Returns the first free slot of bucket b and its free count in *n_free. */
+static int
+bucket_free_slot(const struct vs_fdb *fdb, uint32_t b, unsigned int *n_free)
+{
+	int first = -1;
+
+	*n_free = 0;
+	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
+		if (!(fdb->buckets[b].slots[i] & VS_FDB_VALID)) {
+			if (first < 0)
+				first = (int)i;
+			(*n_free)++;
+		}
+	}
+	return first;
+}
+
 /*
- * Inserts or updates mac in bucket b, whose lock the caller holds.
- * Static entries are only replaced when is_static (an operator's command).
+ * Inserts or updates mac in one of its buckets b, whose locks the caller
+ * holds. Static entries are only replaced when is_static (an operator's
+ * command).
  */
 static enum vs_fdb_learn_result
-bucket_store(struct vs_fdb *fdb, uint32_t b, uint64_t mac, uint16_t port,
-	     bool is_static, uint32_t now)
+pair_store(struct vs_fdb *fdb, const uint32_t b[2], uint64_t mac,
+	   uint16_t port, bool is_static, uint32_t now)
 {
-	uint64_t *slots = fdb->buckets[b].slots;
-	uint32_t base = b * VS_FDB_BUCKET_SLOTS;
-	int free_slot = -1;
+	uint64_t want = make_entry(mac, port, is_static);
+	unsigned int free0, free1;
+	int s0, s1;
 
-	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
-		uint64_t e = slots[i];
+	for (int k = 0; k < 2; k++) {
+		int i = bucket_slot_of(fdb, b[k], mac);
+		uint64_t *slot;
 
-		if (slot_has(e, mac)) {
-			if ((e & VS_FDB_STATIC) && !is_static)
-				return vs_fdb_entry_port(e) == port ?
-					VS_FDB_LEARN_HIT : VS_FDB_LEARN_STATIC;
-			__atomic_store_n(&fdb->seen[base + i], now, __ATOMIC_RELAXED);
-			if (e == make_entry(mac, port, is_static))
-				return VS_FDB_LEARN_HIT;
-			__atomic_store_n(&slots[i], make_entry(mac, port, is_static),
-					 __ATOMIC_RELEASE);
-			return VS_FDB_LEARN_MOVED;
-		}
-		if (!(e & VS_FDB_VALID) && free_slot < 0)
-			free_slot = (int)i;
+		if (i < 0)
+			continue;
+		slot = &fdb->buckets[b[k]].slots[i];
+		if ((*slot & VS_FDB_STATIC) && !is_static)
+			return vs_fdb_entry_port(*slot) == port ?
+				VS_FDB_LEARN_HIT : VS_FDB_LEARN_STATIC;
+		__atomic_store_n(&fdb->seen[b[k] * VS_FDB_BUCKET_SLOTS + i], now,
+				 __ATOMIC_RELAXED);
+		if (*slot == want)
+			return VS_FDB_LEARN_HIT;
+		__atomic_store_n(slot, want, __ATOMIC_RELEASE);
+		return VS_FDB_LEARN_MOVED;
 	}
-	if (free_slot < 0 || !reserve_entry(fdb))
+
+	/* New: the less loaded bucket, ties to the first (one-line lookups). */
+	s0 = bucket_free_slot(fdb, b[0], &free0);
+	s1 = b[1] != b[0] ? bucket_free_slot(fdb, b[1], &free1) : -1;
+	if (s1 < 0)
+		free1 = 0;
+	if (s0 < 0 && s1 < 0)
 		return VS_FDB_LEARN_FULL;
-	__atomic_store_n(&fdb->seen[base + free_slot], now, __ATOMIC_RELAXED);
-	__atomic_store_n(&slots[free_slot], make_entry(mac, port, is_static),
-			 __ATOMIC_RELEASE);
+	if (!reserve_entry(fdb))
+		return VS_FDB_LEARN_FULL;
+	{
+		uint32_t bk = free0 >= free1 ? b[0] : b[1];
+		int i = free0 >= free1 ? s0 : s1;
+
+		__atomic_store_n(&fdb->seen[bk * VS_FDB_BUCKET_SLOTS + i], now,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&fdb->buckets[bk].slots[i], want, __ATOMIC_RELEASE);
+	}
 	return VS_FDB_LEARN_NEW;
 }
 
 enum vs_fdb_learn_result
 vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t mac, uint16_t port, uint32_t now)
 {
-	uint32_t b = vs_fdb_bucket_of(fdb, mac);
 	enum vs_fdb_learn_result res;
+	uint32_t b[2];
 
-	if (!rte_spinlock_trylock(&fdb->locks[b])) {
+	vs_fdb_buckets_of(fdb, mac, b);
+	if (!pair_lock(fdb, b, true)) {
 		stat_inc(&fdb->stats.learn_busy);
 		return VS_FDB_LEARN_BUSY;
 	}
-	res = bucket_store(fdb, b, mac, port, false, now);
-	rte_spinlock_unlock(&fdb->locks[b]);
+	res = pair_store(fdb, b, mac, port, false, now);
+	pair_unlock(fdb, b);
 
 	switch (res) {
 	case VS_FDB_LEARN_NEW:
@@ -185,34 +256,37 @@ vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t mac, uint16_t port, uint32_t now)
 int
 vs_fdb_add_static(struct vs_fdb *fdb, uint64_t mac, uint16_t port)
 {
-	uint32_t b = vs_fdb_bucket_of(fdb, mac);
 	enum vs_fdb_learn_result res;
+	uint32_t b[2];
 
 	if (port > VS_FDB_PORT_MASK || (mac & ~VS_MAC_MASK) != 0)
 		return -EINVAL;
-	rte_spinlock_lock(&fdb->locks[b]);
-	res = bucket_store(fdb, b, mac, port, true, vs_fdb_time(fdb));
-	rte_spinlock_unlock(&fdb->locks[b]);
+	vs_fdb_buckets_of(fdb, mac, b);
+	pair_lock(fdb, b, false);
+	res = pair_store(fdb, b, mac, port, true, vs_fdb_time(fdb));
+	pair_unlock(fdb, b);
 	return res == VS_FDB_LEARN_FULL ? -ENOSPC : 0;
 }
 
 int
 vs_fdb_del(struct vs_fdb *fdb, uint64_t mac)
 {
-	uint32_t b = vs_fdb_bucket_of(fdb, mac);
-	uint64_t *slots = fdb->buckets[b].slots;
 	int ret = -ENOENT;
+	uint32_t b[2];
 
-	rte_spinlock_lock(&fdb->locks[b]);
-	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
-		if (slot_has(slots[i], mac)) {
-			__atomic_store_n(&slots[i], 0, __ATOMIC_RELEASE);
+	vs_fdb_buckets_of(fdb, mac, b);
+	pair_lock(fdb, b, false);
+	for (int k = 0; k < 2 && ret != 0; k++) {
+		int i = bucket_slot_of(fdb, b[k], mac);
+
+		if (i >= 0) {
+			__atomic_store_n(&fdb->buckets[b[k]].slots[i], 0,
+					 __ATOMIC_RELEASE);
 			release_entry(fdb);
 			ret = 0;
-			break;
 		}
 	}
-	rte_spinlock_unlock(&fdb->locks[b]);
+	pair_unlock(fdb, b);
 	return ret;
 }
 

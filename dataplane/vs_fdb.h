@@ -8,19 +8,20 @@
  * Layout: a power-of-two array of 64-byte buckets, eight 64-bit slots each.
  * A slot holds the whole entry in one word (valid and static flags, port
  * index, 48-bit MAC), so a reader sees an entry either entirely or not at
- * all with a single relaxed load, and lookups take no lock. An entry lives
- * only in its home bucket: there is no probing into neighbours, so removing
- * an entry is a single store of zero and needs no tombstones.
+ * all with a single relaxed load, and lookups take no lock. Each MAC has two
+ * candidate buckets (two independent hashes); a new entry goes to the less
+ * loaded one, ties to the first. With two choices the fullest bucket stays a
+ * few entries above the mean, so at four slots per allowed entry a full pair
+ * of buckets takes adversarial MACs, not bad luck; max_entries itself is
+ * enforced exactly. An entry never moves between buckets, so removing it is
+ * a single store of zero and needs no tombstones.
  *
  * Writers (workers learning a new station or a move; the control thread
- * adding static entries, ageing, flushing) serialise per bucket with a
- * spinlock. Workers only ever try the lock: when the control thread holds
- * it, the worker skips learning that one frame (counted as learn_busy) and
- * learns from the next, so a preempted control thread never stalls traffic.
- *
- * The table is sized at four slots per allowed entry, so a bucket overflows
- * (learn_full) long before max_entries is reached only with adversarial
- * MACs; max_entries itself is enforced exactly.
+ * adding static entries, ageing, flushing) lock the MAC's buckets, lower
+ * index first, with per-bucket spinlocks. Workers only ever try the locks:
+ * when the control thread holds one, the worker skips learning that one
+ * frame (counted as learn_busy) and learns from the next, so a preempted
+ * control thread never stalls traffic.
  *
  * Last-seen times are seconds of a coarse clock that the control thread
  * advances; a worker refreshes a slot's time only when it differs, so a
@@ -54,8 +55,8 @@ enum vs_fdb_learn_result {
 	VS_FDB_LEARN_NEW,    /* new entry */
 	VS_FDB_LEARN_MOVED,  /* station moved from another port */
 	VS_FDB_LEARN_STATIC, /* a static entry points elsewhere: left alone */
-	VS_FDB_LEARN_FULL,   /* max_entries reached or home bucket full */
-	VS_FDB_LEARN_BUSY,   /* bucket locked by the control thread */
+	VS_FDB_LEARN_FULL,   /* max_entries reached or both buckets full */
+	VS_FDB_LEARN_BUSY,   /* a bucket is locked by the control thread */
 };
 
 /* Counters of learning events. Any writer: atomic add; readers: ro. */
@@ -106,10 +107,32 @@ vs_mac_to_bytes(uint64_t mac, uint8_t *b)
 struct vs_fdb *vs_fdb_create(uint32_t max_entries);
 void vs_fdb_free(struct vs_fdb *fdb);
 
-static inline uint32_t
-vs_fdb_bucket_of(const struct vs_fdb *fdb, uint64_t mac)
+/* The two candidate buckets of mac; distinct whenever there are two. */
+static inline void
+vs_fdb_buckets_of(const struct vs_fdb *fdb, uint64_t mac, uint32_t b[2])
 {
-	return rte_hash_crc_8byte(mac, 0x9e3779b9) & fdb->bucket_mask;
+	b[0] = rte_hash_crc_8byte(mac, 0x9e3779b9) & fdb->bucket_mask;
+	b[1] = rte_hash_crc_8byte(mac, 0x85ebca6b) & fdb->bucket_mask;
+	if (b[1] == b[0])
+		b[1] = b[0] ^ (1u & fdb->bucket_mask);
+}
+
+static inline int32_t
+vs_fdb_find_in(const struct vs_fdb *fdb, uint32_t b, uint64_t mac,
+	       uint64_t *entry)
+{
+	const uint64_t *slots = fdb->buckets[b].slots;
+	uint64_t want = mac | VS_FDB_VALID;
+
+	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
+		uint64_t e = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+
+		if ((e & (VS_FDB_VALID | VS_MAC_MASK)) == want) {
+			*entry = e;
+			return (int32_t)(b * VS_FDB_BUCKET_SLOTS + i);
+		}
+	}
+	return -1;
 }
 
 static inline uint16_t
@@ -125,19 +148,14 @@ vs_fdb_entry_port(uint64_t entry)
 static inline int32_t
 vs_fdb_find(const struct vs_fdb *fdb, uint64_t mac, uint64_t *entry)
 {
-	uint32_t b = vs_fdb_bucket_of(fdb, mac);
-	const uint64_t *slots = fdb->buckets[b].slots;
-	uint64_t want = mac | VS_FDB_VALID;
+	uint32_t b[2];
+	int32_t slot;
 
-	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
-		uint64_t e = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
-
-		if ((e & (VS_FDB_VALID | VS_MAC_MASK)) == want) {
-			*entry = e;
-			return (int32_t)(b * VS_FDB_BUCKET_SLOTS + i);
-		}
-	}
-	return -1;
+	vs_fdb_buckets_of(fdb, mac, b);
+	slot = vs_fdb_find_in(fdb, b[0], mac, entry);
+	if (slot >= 0)
+		return slot;
+	return vs_fdb_find_in(fdb, b[1], mac, entry);
 }
 
 /* Returns the port index that mac was learned on, or -1. Any thread. */
