@@ -125,10 +125,10 @@ def wait_for(cond, timeout, what):
     raise RuntimeError("timed out waiting for " + what)
 
 
-def start_backend(kind, args, socks, prefix, echo):
+def start_backend(kind, args, socks, prefix, echo, ctl):
     if kind == "vhostswitch":
         argv = [args.switch, "-l", "0,1", "--main-lcore", "0", "--no-pci",
-                "--file-prefix", prefix, "--"]
+                "--file-prefix", prefix, "--", "--ctl-socket", ctl]
         if socks is not None:
             argv += ["--vhost", "vhost0=" + socks[0], "--vhost", "vhost1=" + socks[1]]
         argv += ["--stats-interval", str(args.stats_interval)]
@@ -186,8 +186,10 @@ def run_one(kind, args, echo=False):
         paths = socks = [os.path.join(tmp, "vhost0.sock"), os.path.join(tmp, "vhost1.sock")]
     backend = frontend = None
     result = {"backend": kind, "size": args.size}
+    ctl_dir = tempfile.mkdtemp(prefix="vs-loopback-ctl-")
     try:
-        backend = start_backend(kind, args, socks, bprefix, echo)
+        backend = start_backend(kind, args, socks, bprefix, echo,
+                                os.path.join(ctl_dir, "ctl.sock"))
         wait_for(lambda: all(os.path.exists(p) for p in paths) or not backend.alive(),
                  20, "the backend's sockets")
         if not backend.alive():
@@ -223,8 +225,9 @@ def run_one(kind, args, echo=False):
         for pre in (bprefix, fprefix):
             remove_hugepage_files(pre)
             subprocess.call(["rm", "-rf", "/var/run/dpdk/" + pre])
-        if tmp:
-            subprocess.call(["rm", "-rf", tmp])
+        for d in (tmp, ctl_dir):
+            if d:
+                subprocess.call(["rm", "-rf", d])
 
 
 def fmt(v, scale=1.0, spec="%.2f"):

@@ -40,6 +40,18 @@ void vs_stats_print(FILE *out);
 /* Prints the totals of the whole run and its average forwarding rate. */
 void vs_stats_print_final(FILE *out);
 
+/*
+ * Serves the control socket at path from a control thread. Returns 0 or
+ * -errno with a one-line reason in err.
+ */
+int vs_ctl_server_start(const char *path, char *err, size_t errlen);
+
+/* Stops the control thread and removes the socket. */
+void vs_ctl_server_stop(void);
+
+/* True once a client has sent "shutdown". */
+bool vs_ctl_server_quit_requested(void);
+
 /* Registers the /vhostswitch/... telemetry commands. */
 int vs_telemetry_register(void);
 

@@ -24,23 +24,22 @@
 #include <rte_lcore.h>
 #include <rte_vhost.h>
 
+#include "vs_cmd.h"
+#include "vs_config.h"
 #include "vs_ctl.h"
 #include "vs_dp.h"
 #include "vs_log.h"
 #include "vs_vhost.h"
 
 #define VS_DEFAULT_RUN_DIR "/run/vhostswitch"
-#define VS_MAX_CLI_PORTS VS_MAX_PORTS
-
-struct port_arg {
-	char name[VS_PORT_NAME_MAX];
-	char path[PATH_MAX];
-	bool client;
-};
+#define VS_DEFAULT_CTL VS_DEFAULT_RUN_DIR "/ctl.sock"
 
 struct options {
-	struct port_arg ports[VS_MAX_CLI_PORTS];
-	unsigned int n_ports;
+	struct vs_script script; /* config file, then port options */
+	const char *config;
+	const char *ctl_socket;
+	bool check_only;
+	unsigned int n_port_opts;
 	unsigned int stats_interval;
 	unsigned int duration;
 	struct vs_dp_params dp;
@@ -70,8 +69,17 @@ usage(FILE *out, const char *prog)
 "                              goes away (repeatable)\n"
 "                              NAME defaults to PATH's file name without\n"
 "                              \".sock\"; 1-31 characters of A-Z a-z 0-9 _ - .\n"
-"  With no port option, two server ports are created: vhost0 and vhost1 on\n"
-"  " VS_DEFAULT_RUN_DIR "/vhost0.sock and vhost1.sock.\n"
+"  With neither a port option nor --config, two server ports are created:\n"
+"  vhost0 and vhost1 on " VS_DEFAULT_RUN_DIR "/vhost0.sock and vhost1.sock.\n"
+"\n"
+"Configuration and control:\n"
+"  --config FILE               run the commands in FILE at start-up, one per\n"
+"                              line, '#' comments (the commands of\n"
+"                              vhostswitch-ctl); a bad line stops start-up with\n"
+"                              FILE:LINE: message before any port is opened\n"
+"  --check                     check the options and the config file, then exit\n"
+"  --ctl-socket PATH           control socket for vhostswitch-ctl (default\n"
+"                              " VS_DEFAULT_CTL ", mode 0660)\n"
 "\n"
 "Bridge and resources:\n"
 "  --fdb-size N                FDB capacity in MAC addresses (1-%u, default %u)\n"
@@ -119,61 +127,68 @@ bad:
 	return -EINVAL;
 }
 
+/* Appends word to buf, quoted when it holds blanks, quotes or '#'. */
+static void
+append_word(char *buf, size_t len, const char *word)
+{
+	size_t off = strlen(buf);
+	bool quote = word[0] == '\0' || strpbrk(word, " \t\"\\#") != NULL;
+
+	off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+				quote ? "\"" : "");
+	for (const char *c = word; *c && off + 3 < len; c++) {
+		if (quote && (*c == '"' || *c == '\\'))
+			buf[off++] = '\\';
+		buf[off++] = *c;
+	}
+	buf[off] = '\0';
+	if (quote)
+		snprintf(buf + off, len - off, "\"");
+}
+
+/*
+ * Turns --vhost [NAME=]PATH into the equivalent "port add vhost" command;
+ * the command registry then checks it like any config line.
+ */
 static int
 parse_port(struct options *o, const char *arg, bool client)
 {
-	struct port_arg *p;
 	const char *eq = strchr(arg, '=');
 	const char *path = eq ? eq + 1 : arg;
-	const char *base;
+	char name[VS_PORT_NAME_MAX + 8];
+	char line[VS_CMD_LINE_MAX + 1] = "port add vhost";
 	size_t len;
 
-	if (o->n_ports >= VS_MAX_CLI_PORTS) {
-		fprintf(stderr, "vhostswitch: too many ports (at most %d)\n",
-			VS_MAX_CLI_PORTS);
-		return -EINVAL;
-	}
-	p = &o->ports[o->n_ports];
-	if (path[0] == '\0' || strlen(path) >= sizeof(p->path)) {
-		fprintf(stderr, "vhostswitch: --vhost%s: empty or too long path '%s'\n",
-			client ? "-client" : "", arg);
-		return -EINVAL;
-	}
-	strcpy(p->path, path);
 	if (eq != NULL) {
 		len = (size_t)(eq - arg);
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, arg, len);
 	} else {
-		base = strrchr(path, '/');
+		const char *base = strrchr(path, '/');
+
 		base = base ? base + 1 : path;
-		arg = base;
 		len = strlen(base);
 		if (len > 5 && strcmp(base + len - 5, ".sock") == 0)
 			len -= 5;
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		memcpy(name, base, len);
 	}
-	if (len == 0 || len >= sizeof(p->name)) {
-		fprintf(stderr, "vhostswitch: port name for '%s' must be 1-31 characters\n",
-			path);
+	name[len] = '\0';
+	if (strlen(path) >= VS_CMD_LINE_MAX / 2) {
+		fprintf(stderr, "vhostswitch: --vhost%s: path too long\n",
+			client ? "-client" : "");
 		return -EINVAL;
 	}
-	memcpy(p->name, arg, len);
-	p->name[len] = '\0';
-	if (!vs_port_name_valid(p->name)) {
-		fprintf(stderr, "vhostswitch: bad port name '%s' (use A-Z a-z 0-9 _ - .)\n",
-			p->name);
-		return -EINVAL;
-	}
-	for (unsigned int i = 0; i < o->n_ports; i++) {
-		if (strcmp(o->ports[i].name, p->name) == 0) {
-			fprintf(stderr, "vhostswitch: two ports named '%s'\n", p->name);
-			return -EINVAL;
-		}
-		if (strcmp(o->ports[i].path, p->path) == 0) {
-			fprintf(stderr, "vhostswitch: two ports on socket %s\n", p->path);
-			return -EINVAL;
-		}
-	}
-	p->client = client;
-	o->n_ports++;
+	append_word(line, sizeof(line), name);
+	append_word(line, sizeof(line), "socket");
+	append_word(line, sizeof(line), path);
+	if (client)
+		append_word(line, sizeof(line), "client");
+	o->n_port_opts++;
+	if (vs_script_add(&o->script, "command line", o->n_port_opts, line) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -185,6 +200,9 @@ enum {
 	OPT_MBUFS,
 	OPT_STATS_INTERVAL,
 	OPT_DURATION,
+	OPT_CONFIG,
+	OPT_CHECK,
+	OPT_CTL_SOCKET,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -201,6 +219,9 @@ parse_args(int argc, char **argv, const char *prog, struct options *o)
 		{ "mbufs", required_argument, NULL, OPT_MBUFS },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "ctl-socket", required_argument, NULL, OPT_CTL_SOCKET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -209,6 +230,7 @@ parse_args(int argc, char **argv, const char *prog, struct options *o)
 	int opt;
 
 	memset(o, 0, sizeof(*o));
+	o->ctl_socket = VS_DEFAULT_CTL;
 	o->stats_interval = 10;
 	o->dp.n_mbufs = VS_DEFAULT_MBUFS;
 	o->dp.fdb_entries = VS_FDB_DEFAULT_ENTRIES;
@@ -248,6 +270,19 @@ parse_args(int argc, char **argv, const char *prog, struct options *o)
 				return -EINVAL;
 			o->duration = (unsigned int)v;
 			break;
+		case OPT_CONFIG:
+			if (o->config != NULL) {
+				fprintf(stderr, "vhostswitch: --config given twice\n");
+				return -EINVAL;
+			}
+			o->config = optarg;
+			break;
+		case OPT_CHECK:
+			o->check_only = true;
+			break;
+		case OPT_CTL_SOCKET:
+			o->ctl_socket = optarg;
+			break;
 		case OPT_HELP:
 			usage(stdout, prog);
 			return 1;
@@ -272,18 +307,43 @@ parse_args(int argc, char **argv, const char *prog, struct options *o)
 	return 0;
 }
 
-/* The embedded default: two server ports under the run directory. */
+/*
+ * Builds the start-up script: the config file first, then the port
+ * options; with neither, the embedded default of two server ports. The
+ * default run directory is created when a default path needs it.
+ */
 static int
-default_ports(struct options *o)
+build_script(struct options *o, char *err, size_t errlen)
 {
-	if (mkdir(VS_DEFAULT_RUN_DIR, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "vhostswitch: cannot create %s: %s\n",
-			VS_DEFAULT_RUN_DIR, strerror(errno));
-		return -errno;
+	struct vs_script ports = o->script;
+	int ret;
+
+	memset(&o->script, 0, sizeof(o->script));
+	if (o->config != NULL) {
+		ret = vs_script_load_file(&o->script, o->config, err, errlen);
+		if (ret < 0) {
+			vs_script_free(&ports);
+			return ret;
+		}
 	}
-	if (parse_port(o, "vhost0=" VS_DEFAULT_RUN_DIR "/vhost0.sock", false) < 0 ||
-	    parse_port(o, "vhost1=" VS_DEFAULT_RUN_DIR "/vhost1.sock", false) < 0)
-		return -EINVAL;
+	for (unsigned int i = 0; i < ports.n; i++)
+		vs_script_add(&o->script, ports.lines[i].source,
+			      ports.lines[i].lineno, ports.lines[i].text);
+	vs_script_free(&ports);
+	if (o->config == NULL && o->n_port_opts == 0) {
+		vs_script_add(&o->script, "default", 1,
+			      "port add vhost vhost0 socket " VS_DEFAULT_RUN_DIR "/vhost0.sock");
+		vs_script_add(&o->script, "default", 2,
+			      "port add vhost vhost1 socket " VS_DEFAULT_RUN_DIR "/vhost1.sock");
+	}
+	if ((o->config == NULL && o->n_port_opts == 0) ||
+	    strcmp(o->ctl_socket, VS_DEFAULT_CTL) == 0) {
+		if (mkdir(VS_DEFAULT_RUN_DIR, 0755) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create %s: %s", VS_DEFAULT_RUN_DIR,
+				 strerror(errno));
+			return -errno;
+		}
+	}
 	return 0;
 }
 
@@ -300,39 +360,6 @@ destroy_all_ports(void)
 			port->ops->destroy(port);
 		}
 	}
-}
-
-static int
-create_ports(const struct options *o)
-{
-	char err[256];
-
-	for (unsigned int i = 0; i < o->n_ports; i++) {
-		const struct port_arg *pa = &o->ports[i];
-		struct vs_vhost_params vp = {
-			.name = pa->name,
-			.path = pa->path,
-			.client = pa->client,
-			.queues = 1,
-		};
-		struct vs_port *port;
-		int ret;
-
-		err[0] = '\0';
-		port = vs_vhost_port_create(&vp, err, sizeof(err));
-		if (port == NULL) {
-			fprintf(stderr, "vhostswitch: port %s: %s\n", pa->name, err);
-			return -1;
-		}
-		ret = vs_dp_port_attach(port);
-		if (ret < 0) {
-			fprintf(stderr, "vhostswitch: port %s: cannot attach: %s\n",
-				pa->name, strerror(-ret));
-			port->ops->destroy(port);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 static double
@@ -367,6 +394,8 @@ run_loop(const struct options *o)
 		}
 		if (o->duration && t - start >= o->duration)
 			break;
+		if (vs_ctl_server_quit_requested())
+			break;
 		nanosleep(&nap, NULL);
 	}
 }
@@ -375,7 +404,8 @@ int
 main(int argc, char **argv)
 {
 	struct options opts;
-	char err[256] = "";
+	char err[512] = "";
+	bool quit = false;
 	int sep = -1, ret, eal_argc;
 
 	/* Our options come after "--"; check them before touching EAL. */
@@ -398,6 +428,7 @@ main(int argc, char **argv)
 		}
 	}
 	eal_argc = sep < 0 ? argc : sep;
+	vs_cmds_register();
 	{
 		char *own_argv[argc + 1];
 		int own_argc = 1;
@@ -410,6 +441,18 @@ main(int argc, char **argv)
 		if (ret != 0)
 			return ret > 0 ? 0 : 2;
 	}
+	/* The whole configuration is checked before any port is opened. */
+	if (build_script(&opts, err, sizeof(err)) < 0 ||
+	    vs_script_check(&opts.script, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vhostswitch: %s\n", err);
+		vs_script_free(&opts.script);
+		return 2;
+	}
+	if (opts.check_only) {
+		printf("vhostswitch: configuration OK (%u lines)\n", opts.script.n);
+		vs_script_free(&opts.script);
+		return 0;
+	}
 
 	/*
 	 * rte_vhost narrates every protocol message at INFO; keep that for
@@ -420,46 +463,49 @@ main(int argc, char **argv)
 	if (ret < 0) {
 		fprintf(stderr, "vhostswitch: EAL initialisation failed: %s\n",
 			rte_strerror(rte_errno));
+		vs_script_free(&opts.script);
 		return 1;
 	}
 	vs_ctl_uptime();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	if (opts.n_ports == 0 && default_ports(&opts) < 0) {
-		rte_eal_cleanup();
-		return 1;
-	}
 	ret = vs_dp_init(&opts.dp, err, sizeof(err));
 	if (ret < 0) {
 		fprintf(stderr, "vhostswitch: %s\n", err);
-		rte_eal_cleanup();
-		return 1;
+		goto out_eal;
 	}
 	vs_vhost_init(vs_dp_mempool(), vs_dp_quiesce);
 	if (vs_telemetry_register() < 0)
 		VS_LOG(WARNING, "telemetry commands not registered");
-
 	ret = vs_dp_start();
 	if (ret < 0) {
 		fprintf(stderr, "vhostswitch: cannot start workers: %s\n", strerror(-ret));
-		vs_dp_fini();
-		rte_eal_cleanup();
-		return 1;
+		goto out_dp;
 	}
-	vs_ctl_lock();
-	ret = create_ports(&opts);
-	vs_ctl_unlock();
-	if (ret == 0) {
-		printf("vhostswitch: %u ports, %u worker(s); waiting for guests\n",
-		       vs_port_count(), vs_dp_worker_count());
-		fflush(stdout);
+	ret = vs_ctl_server_start(opts.ctl_socket, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "vhostswitch: %s\n", err);
+		goto out_workers;
+	}
+	ret = vs_script_run(&opts.script, &quit, err, sizeof(err));
+	if (ret < 0) {
+		fprintf(stderr, "vhostswitch: %s\n", err);
+		goto out_ctl;
+	}
+	printf("vhostswitch: %u ports, %u worker(s), control socket %s; waiting for guests\n",
+	       vs_port_count(), vs_dp_worker_count(), opts.ctl_socket);
+	fflush(stdout);
+	if (!quit)
 		run_loop(&opts);
-		if (quit_signal)
-			printf("vhostswitch: caught signal %d, shutting down\n",
-			       (int)quit_signal);
-	}
+	if (quit_signal)
+		printf("vhostswitch: caught signal %d, shutting down\n", (int)quit_signal);
+	else if (vs_ctl_server_quit_requested() || quit)
+		printf("vhostswitch: shutdown requested, shutting down\n");
 
+out_ctl:
+	vs_ctl_server_stop();
+out_workers:
 	/*
 	 * Workers stop first and go offline, so destroy_device callbacks from
 	 * the unregistering below do not wait on them.
@@ -469,7 +515,10 @@ main(int argc, char **argv)
 	vs_ctl_lock();
 	destroy_all_ports();
 	vs_ctl_unlock();
+out_dp:
 	vs_dp_fini();
+out_eal:
 	rte_eal_cleanup();
+	vs_script_free(&opts.script);
 	return ret == 0 ? 0 : 1;
 }

@@ -24,6 +24,9 @@ struct vs_dp vs_dp;
 static struct vs_port *attached[VS_MAX_PORTS];
 static uint16_t n_attached;
 
+/* Cross-connect peers by port index. Control thread only. */
+static struct vs_port *xc_peer[VS_MAX_PORTS];
+
 /* Counter values that read as zero (cleared by snapshot). Control only. */
 static struct vs_port_counters baseline[VS_MAX_PORTS];
 
@@ -61,8 +64,13 @@ conf_build(void)
 	for (uint16_t i = 0; i < n_attached; i++) {
 		struct vs_port *port = attached[i];
 
-		conf->ports[conf->n_ports++] = port;
-		conf->by_index[port->index] = port;
+		/* Cross-connected ports are outside the bridge: no floods. */
+		if (xc_peer[port->index] != NULL) {
+			conf->xconnect[port->index] = xc_peer[port->index];
+		} else {
+			conf->ports[conf->n_ports++] = port;
+			conf->by_index[port->index] = port;
+		}
 		for (uint16_t q = 0; q < port->nb_queues; q++) {
 			struct vs_worker_conf *wc = &conf->workers[next++ % nw];
 
@@ -303,6 +311,10 @@ vs_dp_port_detach(struct vs_port *port)
 	memmove(&attached[i], &attached[i + 1],
 		(size_t)(n_attached - i - 1) * sizeof(attached[0]));
 	n_attached--;
+	if (xc_peer[port->index] != NULL) {
+		xc_peer[xc_peer[port->index]->index] = NULL;
+		xc_peer[port->index] = NULL;
+	}
 	conf = conf_build();
 	if (conf == NULL) {
 		/* Keep forwarding with the old configuration rather than fail. */
@@ -313,6 +325,80 @@ vs_dp_port_detach(struct vs_port *port)
 	/* No worker can learn on this port any more: forget its stations. */
 	vs_fdb_flush(vs_dp.fdb, port->index, true);
 	return 0;
+}
+
+static bool
+is_attached(const struct vs_port *port)
+{
+	for (uint16_t i = 0; i < n_attached; i++)
+		if (attached[i] == port)
+			return true;
+	return false;
+}
+
+/* Publishes the configuration after a cross-connect change. */
+static int
+xconnect_publish(void)
+{
+	struct vs_dp_conf *conf = conf_build();
+
+	if (conf == NULL)
+		return -ENOMEM;
+	conf_publish(conf);
+	return 0;
+}
+
+int
+vs_dp_xconnect(struct vs_port *a, struct vs_port *b)
+{
+	int ret;
+
+	if (!is_attached(a) || !is_attached(b))
+		return -ENOENT;
+	if (a == b)
+		return -EINVAL;
+	if (xc_peer[a->index] != NULL || xc_peer[b->index] != NULL)
+		return -EBUSY;
+	xc_peer[a->index] = b;
+	xc_peer[b->index] = a;
+	ret = xconnect_publish();
+	if (ret < 0) {
+		xc_peer[a->index] = xc_peer[b->index] = NULL;
+		return ret;
+	}
+	/* Neither port bridges any more: forget what was learned on them. */
+	vs_fdb_flush(vs_dp.fdb, a->index, false);
+	vs_fdb_flush(vs_dp.fdb, b->index, false);
+	return 0;
+}
+
+int
+vs_dp_xconnect_del(struct vs_port *a)
+{
+	struct vs_port *b = xc_peer[a->index];
+	int ret;
+
+	if (b == NULL)
+		return -ENOENT;
+	xc_peer[a->index] = xc_peer[b->index] = NULL;
+	ret = xconnect_publish();
+	if (ret < 0) {
+		xc_peer[a->index] = b;
+		xc_peer[b->index] = a;
+	}
+	return ret;
+}
+
+struct vs_port *
+vs_dp_xconnect_peer(const struct vs_port *p)
+{
+	return xc_peer[p->index];
+}
+
+void
+vs_dp_set_aging(uint32_t seconds)
+{
+	vs_dp.fdb->aging = seconds;
 }
 
 void
@@ -340,6 +426,10 @@ vs_dp_worker_info(unsigned int idx, struct vs_worker_info *info)
 	conf = __atomic_load_n(&vs_dp.conf, __ATOMIC_ACQUIRE);
 	info->lcore_id = w->lcore_id;
 	info->n_rxq = conf->workers[idx].n_rxq;
+	for (unsigned int q = 0; q < info->n_rxq && q < VS_WORKER_INFO_RXQS; q++) {
+		info->rxqs[q].port = conf->workers[idx].rxqs[q].port->index;
+		info->rxqs[q].qid = conf->workers[idx].rxqs[q].qid;
+	}
 	info->stats.busy_cycles = __atomic_load_n(&w->stats.busy_cycles, __ATOMIC_RELAXED);
 	info->stats.idle_cycles = __atomic_load_n(&w->stats.idle_cycles, __ATOMIC_RELAXED);
 	info->stats.iterations = __atomic_load_n(&w->stats.iterations, __ATOMIC_RELAXED);

@@ -37,9 +37,15 @@ struct vs_lcore_stats {
 	uint64_t packets;     /* packets received from all its queues */
 };
 
+#define VS_WORKER_INFO_RXQS 64
+
 struct vs_worker_info {
 	unsigned int lcore_id;
 	unsigned int n_rxq; /* queues it polls in the current configuration */
+	struct {
+		uint16_t port;  /* port index */
+		uint16_t qid;
+	} rxqs[VS_WORKER_INFO_RXQS]; /* the first of them */
 	struct vs_lcore_stats stats;
 };
 
@@ -80,6 +86,23 @@ int vs_dp_port_detach(struct vs_port *port);
  * non-worker thread (the vhost event thread uses it in destroy_device).
  */
 void vs_dp_quiesce(void);
+
+/*
+ * Cross-connects two attached ports: every frame from one goes to the
+ * other, unexamined, and neither takes part in bridging (no learning, no
+ * floods in or out). Returns 0, -ENOENT (not attached), -EINVAL (same
+ * port) or -EBUSY (one is already cross-connected).
+ */
+int vs_dp_xconnect(struct vs_port *a, struct vs_port *b);
+
+/* Ends the cross-connect of port a (and its peer); -ENOENT if none. */
+int vs_dp_xconnect_del(struct vs_port *a);
+
+/* The port cross-connected with p, or NULL. */
+struct vs_port *vs_dp_xconnect_peer(const struct vs_port *p);
+
+/* Sets the FDB ageing time in seconds. */
+void vs_dp_set_aging(uint32_t seconds);
 
 /* Advances the FDB clock to now (seconds) and ages out stale entries. */
 void vs_dp_tick(uint32_t now);

@@ -34,7 +34,8 @@ struct vs_worker_conf {
 struct vs_dp_conf {
 	uint16_t n_ports;
 	struct vs_port *ports[VS_MAX_PORTS];    /* dense: flood targets */
-	struct vs_port *by_index[VS_MAX_PORTS]; /* FDB port index -> port */
+	struct vs_port *by_index[VS_MAX_PORTS]; /* FDB port index -> bridged port */
+	struct vs_port *xconnect[VS_MAX_PORTS]; /* port index -> peer, or NULL */
 	struct vs_worker_conf workers[];        /* one per worker */
 };
 

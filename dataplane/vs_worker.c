@@ -47,32 +47,39 @@ drop(struct vs_worker *w, uint16_t port_index, enum vs_drop reason,
 	rte_pktmbuf_free(m);
 }
 
-/* Transmits what a buffer holds and counts the outcome on its port. */
+/* Transmits up to VS_BURST frames and counts the outcome on the port. */
 static void
-txbuf_flush(struct vs_worker *w, struct vs_txbuf *tb)
+port_tx(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
+	uint16_t n)
 {
-	struct vs_port *port = tb->port;
 	struct vs_port_counters *c = &w->ctrs[port->index];
 	uint32_t lens[VS_BURST];
 	uint64_t bytes = 0;
-	uint16_t n = tb->n;
 	uint16_t sent;
 
-	tb->n = 0;
 	if (unlikely(!vs_port_is_up(port))) {
-		rte_pktmbuf_free_bulk(tb->pkts, n);
+		rte_pktmbuf_free_bulk(pkts, n);
 		ctr_add(&c->drops[VS_DROP_NOT_READY], n);
 		return;
 	}
 	for (uint16_t i = 0; i < n; i++)
-		lens[i] = tb->pkts[i]->pkt_len;
-	sent = port->ops->tx_burst(port, 0, tb->pkts, n);
+		lens[i] = pkts[i]->pkt_len;
+	sent = port->ops->tx_burst(port, 0, pkts, n);
 	for (uint16_t i = 0; i < sent; i++)
 		bytes += lens[i];
 	ctr_add(&c->tx_packets, sent);
 	ctr_add(&c->tx_bytes, bytes);
 	if (unlikely(sent < n))
 		ctr_add(&c->drops[VS_DROP_TX_FULL], n - sent);
+}
+
+static inline void
+txbuf_flush(struct vs_worker *w, struct vs_txbuf *tb)
+{
+	uint16_t n = tb->n;
+
+	tb->n = 0;
+	port_tx(w, tb->port, tb->pkts, n);
 }
 
 static inline void
@@ -216,6 +223,24 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 	ctr_add(&ic->rx_bytes, bytes);
 }
 
+/*
+ * A cross-connect is a wire: the whole burst goes to the peer as it came,
+ * in one call, with no per-frame work but counting bytes.
+ */
+static void
+xconnect_input(struct vs_worker *w, struct vs_port *peer, struct vs_port *in,
+	       struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vs_port_counters *ic = &w->ctrs[in->index];
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < n; i++)
+		bytes += pkts[i]->pkt_len;
+	ctr_add(&ic->rx_packets, n);
+	ctr_add(&ic->rx_bytes, bytes);
+	port_tx(w, peer, pkts, n);
+}
+
 int
 vs_worker_main(void *arg)
 {
@@ -244,7 +269,11 @@ vs_worker_main(void *arg)
 			if (n == 0)
 				continue;
 			pkts += n;
-			bridge_input(w, conf, port, w->rx_pkts, n, now);
+			if (unlikely(conf->xconnect[port->index] != NULL))
+				xconnect_input(w, conf->xconnect[port->index], port,
+					       w->rx_pkts, n);
+			else
+				bridge_input(w, conf, port, w->rx_pkts, n, now);
 		}
 		if (w->n_dirty)
 			flush_all(w);

@@ -186,6 +186,26 @@ port_by_path(const char *path)
 	return fa.found;
 }
 
+struct vs_port *
+vs_vhost_port_by_path(const char *path)
+{
+	return port_by_path(path);
+}
+
+void
+vs_vhost_port_path(const struct vs_port *port, char *buf, size_t len)
+{
+	const struct vs_vhost_port *vp;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (port == NULL || port->kind != VS_PORT_KIND_VHOST)
+		return;
+	vp = port->priv;
+	snprintf(buf, len, "%s", vp->path);
+}
+
 static struct vs_port *
 port_by_vid(int vid)
 {
@@ -276,13 +296,8 @@ vs_vhost_init(struct rte_mempool *pool, void (*quiesce)(void))
 	vhost_quiesce = quiesce;
 }
 
-/*
- * A server socket left behind by a crashed run makes bind() fail. If
- * nobody answers on it, it is stale and can go; if somebody does, another
- * switch owns it.
- */
-static int
-check_server_path(const char *path, char *err, size_t errlen)
+int
+vs_vhost_check_path(const char *path, bool client, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)];
@@ -290,6 +305,14 @@ check_server_path(const char *path, char *err, size_t errlen)
 	char *slash;
 	int fd, ret;
 
+	if (path == NULL || path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path must be 1 to %zu characters",
+			 sizeof(sa.sun_path) - 1);
+		return -EINVAL;
+	}
+	/* A client connects (and reconnects) wherever the VMM creates it. */
+	if (client)
+		return 0;
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash != NULL) {
@@ -305,6 +328,11 @@ check_server_path(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s exists and is not a socket", path);
 		return -EEXIST;
 	}
+	/*
+	 * A socket left behind by a crashed run makes bind() fail. If nobody
+	 * answers on it, it is stale and may go; if somebody does, another
+	 * process serves it.
+	 */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
 		return 0;
@@ -315,7 +343,6 @@ check_server_path(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "socket %s is in use by another process", path);
 		return -EADDRINUSE;
 	}
-	unlink(path);
 	return 0;
 }
 
@@ -328,13 +355,6 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	struct vs_port *port;
 	int ret;
 
-	if (params->path == NULL || params->path[0] == '\0' ||
-	    strlen(params->path) >= sizeof(vp->path)) {
-		snprintf(err, errlen, "socket path must be 1 to %zu characters",
-			 sizeof(vp->path) - 1);
-		rte_errno = EINVAL;
-		return NULL;
-	}
 	if (params->queues != 1) {
 		snprintf(err, errlen, "only 1 queue pair is supported in this version");
 		rte_errno = EINVAL;
@@ -346,13 +366,13 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 		rte_errno = EEXIST;
 		return NULL;
 	}
-	if (!params->client) {
-		ret = check_server_path(params->path, err, errlen);
-		if (ret < 0) {
-			rte_errno = -ret;
-			return NULL;
-		}
+	ret = vs_vhost_check_path(params->path, params->client, err, errlen);
+	if (ret < 0) {
+		rte_errno = -ret;
+		return NULL;
 	}
+	if (!params->client)
+		unlink(params->path); /* stale: nobody answered on it */
 
 	port = vs_port_alloc(params->name, VS_PORT_KIND_VHOST, &vhost_ops,
 			     sizeof(*vp));

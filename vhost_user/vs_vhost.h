@@ -37,6 +37,13 @@ struct vs_vhost_params {
 void vs_vhost_init(struct rte_mempool *pool, void (*quiesce)(void));
 
 /*
+ * Checks a socket path without changing anything: length, and for a
+ * server, that its directory exists and that no other process serves it.
+ * Returns 0 or -errno with a one-line reason in err.
+ */
+int vs_vhost_check_path(const char *path, bool client, char *err, size_t errlen);
+
+/*
  * Creates a port and starts its socket. Returns NULL, sets rte_errno and
  * writes a one-line reason to err on failure.
  */
@@ -56,6 +63,15 @@ struct vs_vhost_info {
 
 /* Fills *info for a vhost port; returns 0 or -EINVAL for another kind. */
 int vs_vhost_port_info(const struct vs_port *port, struct vs_vhost_info *info);
+
+/* The vhost port on socket path, or NULL. Any control thread. */
+struct vs_port *vs_vhost_port_by_path(const char *path);
+
+/*
+ * Copies the socket path of a vhost port into buf; an empty string for
+ * NULL or another kind of port.
+ */
+void vs_vhost_port_path(const struct vs_port *port, char *buf, size_t len);
 
 /* Features that the ports never offer (offloads not handled yet). */
 uint64_t vs_vhost_disabled_features(void);
