@@ -229,6 +229,17 @@ new_device(int vid)
 		return -1;
 	}
 	vp = port->priv;
+	/*
+	 * A server socket accepts any number of connections, but a port is
+	 * one guest: a second frontend on the same socket is refused, and the
+	 * guest already attached keeps its traffic.
+	 */
+	if (vs_port_is_up(port)) {
+		VS_LOG_RL(vs_logtype_config, WARNING,
+			  "port %s: refused a second guest (vid %d) while vid %d is attached",
+			  port->name, vid, vp->vid);
+		return -1;
+	}
 	rte_vhost_get_negotiated_features(vid, &features);
 	vrings = rte_vhost_get_vring_num(vid);
 	/* Polled, never kicked: ask the guest not to notify us. */
