@@ -1,0 +1,847 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Shared helpers of the integration tests: run the real vhostswitch binary
+and vs-testguest processes (DPDK virtio-user frontends), read the switch's
+DPDK telemetry, wait for conditions, and always clean up.
+
+Every test script is run as
+    python3 test_X.py PATH/TO/vhostswitch PATH/TO/vs-testguest
+(or with VS_SWITCH / VS_TESTGUEST in the environment) and exits 0 on
+success, 77 when the machine cannot run it (meson's skip code), 1 on
+failure.
+
+Cleanup: each process, socket directory and DPDK file prefix a test creates
+is recorded here; cleanup() kills what still runs, removes the hugepage
+files of those prefixes (a killed DPDK process leaves them behind) and
+their /var/run/dpdk directories. Tests call it from try/finally through
+run(); atexit and SIGTERM/SIGINT/SIGHUP handlers call it as a backstop.
+"""
+
+import atexit
+import ctypes
+import glob
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+PR_SET_PDEATHSIG = 1
+HUGEPAGE_DIR = "/dev/hugepages"
+DPDK_RUN_DIR = "/var/run/dpdk"
+SKIP = 77
+
+# Rates are modest and rings big on purpose: the machine has two cores,
+# the switch's worker owns one and every guest shares the other (with
+# whatever else runs there), so a guest can be off the CPU for
+# milliseconds; its 4096-entry rx ring absorbs 40 ms at 100 kpps.
+DEFAULT_PPS = 100000
+QUEUE_SIZE = 4096
+
+DROP_REASONS = ("runt", "bad_src_mac", "same_port", "no_destination",
+                "no_mbuf", "not_ready", "tx_full")
+DROP_KEYS = tuple("drop_" + r for r in DROP_REASONS)
+COUNTER_KEYS = ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes") + \
+    DROP_KEYS + ("connects", "disconnects")
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------
+# Resource registry and cleanup
+
+_procs = []      # subprocess.Popen objects still to reap
+_prefixes = []   # DPDK --file-prefix values used
+_dirs = []       # temporary directories
+_cleaned = False
+
+
+def _remove_prefix_files(prefix):
+    for path in glob.glob(os.path.join(HUGEPAGE_DIR, prefix + "map_*")):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    shutil.rmtree(os.path.join(DPDK_RUN_DIR, prefix), ignore_errors=True)
+
+
+def _kill(proc, grace=3.0):
+    if proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    except OSError:
+        pass
+
+
+def cleanup():
+    """Kills every process started here, removes their DPDK files and the
+    temporary directories. Safe to call more than once."""
+    global _cleaned
+    for proc in reversed(_procs):
+        _kill(proc)
+    for proc in _procs:
+        for f in (proc.stdin, proc.stdout):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+    _procs.clear()
+    for prefix in _prefixes:
+        _remove_prefix_files(prefix)
+    _prefixes.clear()
+    for d in _dirs:
+        shutil.rmtree(d, ignore_errors=True)
+    _dirs.clear()
+    _cleaned = True
+
+
+def _on_signal(sig, frame):
+    cleanup()
+    os._exit(128 + sig)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def sweep_stale():
+    """Removes what an earlier run that was killed outright (SIGKILL, so
+    no cleanup ran) left behind. Only names of this module's own scheme,
+    "vsit<pid>...", whose test process is gone."""
+    pattern = re.compile(r"^vsit(\d+)")
+    for base, dirs_too in ((DPDK_RUN_DIR, True), (HUGEPAGE_DIR, False),
+                           (tempfile.gettempdir(), True)):
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            m = pattern.match(name)
+            if not m or int(m.group(1)) == os.getpid() or \
+                    _pid_alive(int(m.group(1))):
+                continue
+            path = os.path.join(base, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                if dirs_too:
+                    shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+sweep_stale()
+atexit.register(cleanup)
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(_sig, _on_signal)
+
+
+_counter = 0
+
+
+def new_prefix(tag):
+    """A DPDK file prefix unique to this test process."""
+    global _counter
+    _counter += 1
+    prefix = f"vsit{os.getpid()}{tag}{_counter}"
+    _prefixes.append(prefix)
+    _remove_prefix_files(prefix)
+    return prefix
+
+
+def new_dir(tag="vsit"):
+    d = tempfile.mkdtemp(prefix=f"{tag}{os.getpid()}-")
+    _dirs.append(d)
+    return d
+
+
+def _die_with_parent():
+    # Runs in the child before exec: should this test be killed outright
+    # (SIGKILL skips every cleanup here), the kernel sends SIGTERM to what
+    # it started. The guests would also quit at the end of their stdin.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def spawn(args, **kw):
+    proc = subprocess.Popen(args, preexec_fn=_die_with_parent, **kw)
+    _procs.append(proc)
+    return proc
+
+
+def forget(proc):
+    """proc has exited and was reaped: drop it from the registry."""
+    if proc in _procs:
+        _procs.remove(proc)
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        try:
+            if f is not None:
+                f.close()
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------
+# Arguments, waiting, assertions
+
+def binaries():
+    sw = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("VS_SWITCH")
+    tg = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("VS_TESTGUEST")
+    if not sw or not tg:
+        raise SystemExit("usage: test_X.py VHOSTSWITCH VS_TESTGUEST")
+    return os.path.abspath(sw), os.path.abspath(tg)
+
+
+def require_hugepages(n=200):
+    try:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        free = int(info["HugePages_Free"].split()[0])
+    except (OSError, KeyError, ValueError):
+        free = 0
+    if free < n or not os.path.isdir(HUGEPAGE_DIR):
+        raise Skip(f"needs {n} free 2 MiB hugepages on {HUGEPAGE_DIR} "
+                   f"(has {free})")
+    if os.geteuid() != 0:
+        raise Skip("needs root for hugepages and vhost-user")
+
+
+def wait_for(pred, timeout, what, interval=0.02):
+    """Polls pred() until it returns something true and returns that; on
+    timeout raises TestFailure naming what was awaited and, when pred
+    raised, the last error."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = pred()
+            if v:
+                return v
+            last_exc = None
+        except (OSError, ValueError, KeyError) as e:
+            last_exc = e
+        if time.monotonic() >= deadline:
+            extra = f" (last error: {last_exc!r})" if last_exc else ""
+            raise TestFailure(f"timeout after {timeout}s waiting for "
+                              f"{what}{extra}")
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.2)
+
+
+def check_eq(got, expected, what):
+    if got != expected:
+        raise TestFailure(f"{what}: expected {expected!r}, got {got!r}")
+
+
+def check(cond, what):
+    if not cond:
+        raise TestFailure(what)
+
+
+def check_dict(got, expected, what):
+    """Compares the keys of expected in got; reports every mismatch."""
+    bad = {k: (v, got.get(k)) for k, v in expected.items() if got.get(k) != v}
+    if bad:
+        lines = [f"  {k}: expected {e!r}, got {g!r}" for k, (e, g) in
+                 sorted(bad.items())]
+        raise TestFailure(f"{what}:\n" + "\n".join(lines) +
+                          f"\n  (all: {json.dumps(got, sort_keys=True)})")
+
+
+# --------------------------------------------------------------------------
+# DPDK telemetry
+
+class Telemetry:
+    """A client of DPDK's telemetry socket (one connection per query, as
+    dpdk-telemetry.py does)."""
+
+    def __init__(self, prefix):
+        self.path = os.path.join(DPDK_RUN_DIR, prefix, "dpdk_telemetry.v2")
+
+    def query(self, cmd, timeout=5.0):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.path)
+            greeting = json.loads(s.recv(4096).decode())
+            size = int(greeting.get("max_output_len", 16384))
+            s.send(cmd.encode())
+            reply = json.loads(s.recv(size + 1024).decode())
+        finally:
+            s.close()
+        key = cmd.split(",", 1)[0]
+        # null: the command is unknown, or not registered yet while the
+        # switch starts (the socket opens during EAL start-up).
+        if not isinstance(reply, dict) or reply.get(key) is None:
+            raise ValueError(f"telemetry {cmd}: unexpected reply {reply!r}")
+        return reply[key]
+
+
+# --------------------------------------------------------------------------
+# The switch
+
+class Switch:
+    def __init__(self, binary, ports=("a", "b", "c"), workdir=None,
+                 extra=(), tag="sw"):
+        self.binary = binary
+        self.dir = workdir or new_dir()
+        self.names = list(ports)
+        self.sockets = {n: os.path.join(self.dir, n + ".sock") for n in ports}
+        self.prefix = new_prefix(tag)
+        self.extra = list(extra)
+        self.tel = Telemetry(self.prefix)
+        self.proc = None
+        self.logpath = os.path.join(self.dir, f"{self.prefix}.log")
+        self.returncode = None
+        global current_switch
+        current_switch = self
+
+    def args(self):
+        a = [self.binary, "-l", "0,1", "--main-lcore", "0", "--no-pci",
+             "--file-prefix", self.prefix, "--"]
+        for n in self.names:
+            a += ["--vhost", f"{n}={self.sockets[n]}"]
+        return a + ["--stats-interval", "0"] + self.extra
+
+    def start(self, timeout=30):
+        self.logf = open(self.logpath, "w")
+        log("switch: " + " ".join(self.args()))
+        self.proc = spawn(self.args(), stdin=subprocess.DEVNULL,
+                          stdout=self.logf, stderr=subprocess.STDOUT)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise TestFailure(f"switch exited with {self.proc.returncode}"
+                                  f" during start-up:\n{self.output()}")
+            # Counted, not looked up by name: test_telemetry checks names.
+            return (self.info().get("ports") == len(self.names) and
+                    all(os.path.exists(p) for p in self.sockets.values()))
+        try:
+            wait_for(ready, timeout, "the switch's telemetry and sockets")
+        except TestFailure:
+            log("switch output:\n" + self.output())
+            raise
+        return self
+
+    def output(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def info(self):
+        return self.tel.query("/vhostswitch/info")
+
+    def ports(self):
+        return self.tel.query("/vhostswitch/ports")
+
+    def port(self, name):
+        return self.tel.query("/vhostswitch/port," + name)
+
+    def fdb(self):
+        return self.tel.query("/vhostswitch/fdb")
+
+    def wait_state(self, names, state, timeout=15):
+        wait_for(lambda: all(self.port(n)["state"] == state for n in names),
+                 timeout, f"switch ports {names} {state}")
+
+    def wait_detached(self, name, before, timeout=15):
+        """Waits until port name is down and its disconnect (counted after
+        the workers let go of the device) is in, relative to before."""
+        wait_for(lambda: self.port(name)["state"] == "down" and
+                 self.delta(before)[name]["disconnects"] >= 1, timeout,
+                 f"switch port {name} down and its disconnect counted")
+
+    def snapshot(self):
+        """Every port's counters, to subtract from a later snapshot."""
+        # Drop reasons the switch adds later are picked up by name.
+        return {n: {k: v for k, v in p.items()
+                    if k in COUNTER_KEYS or k.startswith("drop_")}
+                for n, p in self.ports().items()}
+
+    def delta(self, before):
+        now = self.snapshot()
+        return {n: {k: now[n][k] - before[n].get(k, 0) for k in now[n]}
+                for n in now}
+
+    def wait_no_mbufs_in_use(self, timeout=5):
+        """In-flight bursts settle within microseconds; once traffic has
+        stopped, the pool must be full again."""
+        last = {}
+
+        def idle():
+            last["info"] = self.info()
+            return last["info"]["mbufs_in_use"] == 0
+        try:
+            wait_for(idle, timeout, "mbufs_in_use == 0")
+        except TestFailure:
+            raise TestFailure(f"mbuf leak: {last.get('info')}")
+        check_eq(self.info()["mbufs_in_use"], 0, "mbufs_in_use")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Signals the switch and returns (exit status, output)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            forget(self.proc)
+            raise TestFailure(f"switch did not exit within {timeout}s of "
+                              f"signal {sig}:\n{self.output()}")
+        forget(self.proc)
+        self.logf.close()
+        return self.returncode, self.output()
+
+
+# --------------------------------------------------------------------------
+# The test guest
+
+class GuestPort:
+    """One guest port: which process and index, its MAC, its switch port."""
+
+    def __init__(self, guest, index, mac, name):
+        self.guest, self.index, self.mac, self.name = guest, index, mac, name
+
+    def __repr__(self):
+        return f"{self.name}({self.mac})"
+
+    def stats(self):
+        return self.guest.stats()[self.index]
+
+    def send(self, dst, count, **kw):
+        return self.guest.send(self.index, dst, count, **kw)
+
+    def stream_start(self, dst, pps, **kw):
+        return self.guest.stream_start(self.index, dst, pps, **kw)
+
+
+def mac_of(n):
+    return f"02:00:00:00:00:{n:02x}"
+
+
+class Guest:
+    """A vs-testguest process holding one virtio-user port per entry of
+    ports: a list of (switch port name, socket path, MAC)."""
+
+    def __init__(self, binary, ports, workdir, tag="g", queue_size=QUEUE_SIZE):
+        self.binary = binary
+        self.spec = list(ports)
+        self.dir = workdir
+        self.tag = tag
+        self.queue_size = queue_size
+        self.proc = None
+        self.buf = b""
+        self.ports = [GuestPort(self, i, mac, name)
+                      for i, (name, _, mac) in enumerate(self.spec)]
+
+    def args(self):
+        a = [self.binary, "-l", "0", "--no-pci", "--in-memory",
+             "--single-file-segments", "--no-telemetry", "--file-prefix",
+             self.prefix, "--log-level", "*:notice"]
+        for i, (_, path, mac) in enumerate(self.spec):
+            a += ["--vdev", f"net_virtio_user{i},path={path},mac={mac},"
+                  f"queue_size={self.queue_size}"]
+        # A full rx ring, a full tx ring and a burst per port.
+        mbufs = len(self.spec) * (2 * self.queue_size + 1024) + 1023
+        return a + ["--", "--mbufs", str(mbufs)]
+
+    def start(self, timeout=30):
+        self.prefix = new_prefix(self.tag)
+        self.logpath = os.path.join(self.dir, f"{self.prefix}.log")
+        self.logf = open(self.logpath, "w")
+        self.buf = b""
+        log(f"guest {self.tag}: " + " ".join(self.args()))
+        self.proc = spawn(self.args(), stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=self.logf)
+        ready = self._reply(timeout, "ready")
+        check_eq(ready.get("ports"), len(self.spec), f"guest {self.tag} ports")
+        return self
+
+    def output(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def _fail(self, msg):
+        raise TestFailure(f"guest {self.tag}: {msg}\n--- its stderr:\n"
+                          f"{self.output()[-3000:]}")
+
+    def _reply(self, timeout, what):
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                text = line.decode(errors="replace").strip()
+                if text.startswith("{"):
+                    return json.loads(text)
+                if text:
+                    log(f"guest {self.tag} stdout noise: {text}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._fail(f"no reply to {what!r} within {timeout}s")
+            r, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    self._fail(f"exited (status {self.proc.wait()}) before "
+                               f"replying to {what!r}")
+                self.buf += chunk
+
+    def cmd(self, line, timeout=30, ok=True):
+        try:
+            self.proc.stdin.write((line + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError as e:
+            self._fail(f"cannot send {line!r}: {e}")
+        reply = self._reply(timeout, line)
+        if ok and not reply.get("ok"):
+            self._fail(f"{line!r} failed: {reply}")
+        return reply
+
+    def wait_up(self, timeout=15):
+        return self.cmd(f"wait_up timeout_ms={int(timeout * 1000)}",
+                        timeout=timeout + 10)
+
+    def stats(self):
+        return self.cmd("stats")["ports"]
+
+    def clear(self):
+        return self.cmd("clear")
+
+    def send(self, port, dst, count, length=60, flow=0, pps=DEFAULT_PPS,
+             src=None, timeout_ms=10000):
+        line = (f"send port={port} dst={dst} count={count} len={length} "
+                f"flow={flow} pps={pps} timeout_ms={timeout_ms}")
+        if src:
+            line += f" src={src}"
+        budget = timeout_ms / 1000 + (count / pps if pps else 0) + 30
+        return self.cmd(line, timeout=budget)
+
+    def stream_start(self, port, dst, pps, length=60, flow=0):
+        return self.cmd(f"stream_start port={port} dst={dst} pps={pps} "
+                        f"len={length} flow={flow}")["id"]
+
+    def stream_stop(self, sid=None):
+        line = "stream_stop" if sid is None else f"stream_stop id={sid}"
+        return self.cmd(line)["streams"]
+
+    def quit(self, timeout=20):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.cmd("quit", timeout=timeout)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._fail("did not exit after quit")
+        forget(self.proc)
+        self.logf.close()
+        check_eq(rc, 0, f"guest {self.tag} exit status")
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        forget(self.proc)
+        self.logf.close()
+        _remove_prefix_files(self.prefix)
+
+
+# --------------------------------------------------------------------------
+# Traffic helpers
+
+def rx_flow(port_stats, src_mac, flow):
+    for f in port_stats["rx_flows"]:
+        if f["src"] == src_mac and f["flow"] == flow:
+            return f
+    return None
+
+
+def tx_next_seq(port_stats, flow):
+    for f in port_stats["tx_flows"]:
+        if f["flow"] == flow:
+            return f["next_seq"]
+    return 0
+
+
+def flow_received(gport, src_mac, flow):
+    f = rx_flow(gport.stats(), src_mac, flow)
+    return f["received"] if f else 0
+
+
+# The switch of the running test, for diagnostics only.
+current_switch = None
+
+
+def wait_flow(gport, src_mac, flow, count, timeout=20):
+    """Waits until gport has count good frames of (src_mac, flow); returns
+    that flow's record. On timeout, the failure shows the receiver's
+    counters and the switch's drops, which say where frames went."""
+    try:
+        wait_for(lambda: flow_received(gport, src_mac, flow) >= count,
+                 timeout, f"{count} frames of {src_mac} flow {flow} at "
+                 f"{gport}")
+    except TestFailure as e:
+        st = gport.stats()
+        msg = (f"{e}\n  flow: {rx_flow(st, src_mac, flow)}\n  port: "
+               f"{ {k: v for k, v in st.items() if k.startswith('rx_')} }")
+        if current_switch is not None:
+            try:
+                drops = {n: {k: v for k, v in c.items()
+                             if k.startswith("drop_") and v}
+                         for n, c in current_switch.ports().items()}
+                msg += f"\n  switch drops (cumulative): {drops}"
+            except (OSError, ValueError):
+                msg += "\n  switch telemetry does not answer"
+        raise TestFailure(msg)
+    return rx_flow(gport.stats(), src_mac, flow)
+
+
+def check_flow_exact(gport, src_mac, flow, count, first_seq=0):
+    """The flow arrived whole: count frames, each once, in order."""
+    f = rx_flow(gport.stats(), src_mac, flow)
+    check(f is not None, f"{gport}: no frame of {src_mac} flow {flow}")
+    check_dict(f, {"received": count, "in_order": count, "out_of_order": 0,
+                   "duplicates": 0, "lost": 0, "min_seq": first_seq,
+                   "max_seq": first_seq + count - 1},
+               f"{gport}: flow {flow} from {src_mac}")
+
+
+LEARN_FLOW = 255
+
+
+def learn(switch, gports, timeout=20):
+    """Each guest port sends a broadcast so the switch learns where it is;
+    waits until every other port received one and the FDB holds every
+    MAC. Then clears the guests' counters, so exact checks start after.
+
+    A broadcast is sent again when it did not reach everybody: right after
+    a guest attaches, the switch may find its rx ring not yet usable and
+    drop (and count as tx_full) a first frame; that is start-up, not what
+    the tests measure."""
+    deadline = time.monotonic() + timeout
+    pending = list(gports)
+    while pending:
+        for gp in pending:
+            gp.send("bcast", 1, flow=LEARN_FLOW)
+
+        def heard(gp):
+            return all(flow_received(o, gp.mac, LEARN_FLOW) >= 1
+                       for o in gports if o is not gp)
+        try:
+            wait_for(lambda: all(heard(gp) for gp in pending),
+                     min(2.0, max(deadline - time.monotonic(), 0.1)),
+                     "learning broadcasts")
+        except TestFailure:
+            if time.monotonic() >= deadline:
+                raise TestFailure(f"learning broadcasts of {pending} did "
+                                  f"not reach every port within {timeout}s")
+        pending = [gp for gp in pending if not heard(gp)]
+        if pending:
+            log(f"learning broadcast of {pending} lost, sending again")
+
+    # Only the count: which MAC sits on which port is what the unicast
+    # checks prove (and test_telemetry checks the FDB listing itself).
+    wait_for(lambda: switch.fdb()["count"] >= len(gports), timeout,
+             f"{len(gports)} FDB entries for {gports}")
+    for g in {gp.guest for gp in gports}:
+        g.clear()
+
+
+def settle(seconds=0.3):
+    """A short pause after the expected counts are reached, so that a frame
+    delivered twice or late would show up in the exact checks that follow.
+    Nothing is asserted about time."""
+    time.sleep(seconds)
+
+
+def check_no_drops(delta, names=None):
+    for n, d in delta.items():
+        if names is None or n in names:
+            check_dict(d, {k: 0 for k in d if k.startswith("drop_")},
+                       f"switch port {n} drops")
+
+
+def check_port_quiet(gport, what="no traffic"):
+    s = gport.stats()
+    check_dict(s, {"rx_frames": 0, "rx_bad": 0, "rx_foreign": 0},
+               f"{gport}: {what}")
+
+
+def transfer(sw, src, dst_mac, receivers, quiet, n, size, flow,
+             pps=DEFAULT_PPS):
+    """src sends n frames of size bytes to dst_mac. Checks that every port
+    of receivers got exactly those n frames, whole and in order, that the
+    ports of quiet got nothing, and that the switch's counters say the
+    same: src's port received n, each receiver's port transmitted n, no
+    other port moved a frame, nothing was dropped, no mbuf is held."""
+    vlog = "bcast" if dst_mac == "bcast" else dst_mac
+    log(f"{src} -> {vlog}: {n} x {size} B, flow {flow}, {pps} pps; "
+        f"expect at {receivers}, nothing at {quiet}")
+    for g in {p.guest for p in [src] + receivers + quiet}:
+        g.clear()
+    before = sw.snapshot()
+    seq0 = tx_next_seq(src.stats(), flow)
+    r = src.send(dst_mac, n, length=size, flow=flow, pps=pps)
+    check_dict(r, {"sent": n, "failed": 0}, f"{src} send")
+    for rp in receivers:
+        wait_flow(rp, src.mac, flow, n)
+    settle()
+    unicast = dst_mac != "bcast" and not int(dst_mac.split(":")[0], 16) & 1
+    for rp in receivers:
+        check_flow_exact(rp, src.mac, flow, n, seq0)
+        mine = unicast and dst_mac == rp.mac
+        check_dict(rp.stats(), {
+            "rx_frames": n, "rx_good": n, "rx_bytes": n * size, "rx_bad": 0,
+            "rx_foreign": 0, "rx_flow_overflow": 0, "rx_nombuf": 0,
+            "rx_not_for_us": n if unicast and not mine else 0},
+            f"{rp}: receiver stats")
+    ss = src.stats()
+    check_dict(ss, {"tx_sent": n, "tx_bytes": n * size, "tx_failed": 0,
+                    "rx_frames": 0}, f"{src}: sender stats")
+    for q in quiet:
+        check_port_quiet(q, f"must not see {src}'s frames")
+    d = sw.delta(before)
+    check_no_drops(d)
+    check_dict(d[src.name], {"rx_packets": n, "rx_bytes": n * size,
+                             "tx_packets": 0, "tx_bytes": 0},
+               f"switch port {src.name} (sender)")
+    for rp in receivers:
+        check_dict(d[rp.name], {"rx_packets": 0, "rx_bytes": 0,
+                                "tx_packets": n, "tx_bytes": n * size},
+                   f"switch port {rp.name} (receiver)")
+    for name in d:
+        if name != src.name and name not in [p.name for p in receivers]:
+            check_dict(d[name], {"rx_packets": 0, "tx_packets": 0},
+                       f"switch port {name} (uninvolved)")
+    sw.wait_no_mbufs_in_use()
+
+
+def expect_delta(sw, before, expected, timeout=15):
+    """Waits until the switch's counters moved by exactly expected since
+    before: {port: {counter: value}}, every counter not named, of every
+    port, expected not to move. Then settles and checks again, so late
+    extra frames fail the test too."""
+    def diff():
+        d = sw.delta(before)
+        bad = {}
+        for n, counters in d.items():
+            for k, v in counters.items():
+                want = expected.get(n, {}).get(k, 0)
+                if v != want:
+                    bad[f"{n}.{k}"] = (want, v)
+        return bad, d
+
+    try:
+        wait_for(lambda: not diff()[0], timeout, "switch counter deltas")
+    except TestFailure:
+        bad, d = diff()
+        lines = [f"  {k}: expected {e}, got {g}" for k, (e, g) in
+                 sorted(bad.items())]
+        raise TestFailure("switch counters:\n" + "\n".join(lines))
+    settle()
+    bad, d = diff()
+    if bad:
+        raise TestFailure(f"switch counters changed after settling: {bad}")
+    return d
+
+
+def start_all(sw_bin, tg_bin, names=("a", "b", "c"), groups=None):
+    """Starts a switch with ports names and guests on them: groups lists,
+    per guest process, the port names it holds (default: one process with
+    every port). Guest port names[i] has MAC mac_of(0x0a + i). Waits until
+    every link is up on both sides. Returns (switch, guests, {name:
+    GuestPort})."""
+    require_hugepages()
+    sw = Switch(sw_bin, names).start()
+    groups = groups or [list(names)]
+    guests, gports = [], {}
+    for gi, group in enumerate(groups):
+        spec = [(n, sw.sockets[n], mac_of(0x0a + names.index(n)))
+                for n in group]
+        g = Guest(tg_bin, spec, sw.dir, tag=f"g{gi}").start()
+        guests.append(g)
+        for gp in g.ports:
+            gports[gp.name] = gp
+    for g in guests:
+        g.wait_up()
+    sw.wait_state(list(names), "up")
+    return sw, guests, gports
+
+
+def finish(sw, guests):
+    """The common end of a traffic test: no mbuf held, guests quit
+    cleanly, the switch exits 0 on SIGTERM."""
+    sw.wait_no_mbufs_in_use()
+    for g in guests:
+        g.quit()
+    rc, out = sw.stop()
+    check_eq(rc, 0, "switch exit status after SIGTERM")
+
+
+def run(body):
+    """Runs body(switch_bin, guest_bin) with cleanup on every path and
+    maps the outcome to an exit status."""
+    status = 1
+    try:
+        sw, tg = binaries()
+        for b in (sw, tg):
+            if not os.access(b, os.X_OK):
+                raise SystemExit(f"not executable: {b}")
+        body(sw, tg)
+        status = 0
+        log("PASS")
+    except Skip as e:
+        log(f"SKIP: {e}")
+        status = SKIP
+    except TestFailure as e:
+        log(f"FAIL: {e}")
+        traceback.print_exc()
+    except Exception:
+        log("ERROR")
+        traceback.print_exc()
+    finally:
+        cleanup()
+    sys.exit(status)
