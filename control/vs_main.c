@@ -238,7 +238,8 @@ parse_args(int argc, char **argv, const char *prog, struct options *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	/* The leading ':' makes a missing value ':' rather than '?'. */
+	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_VHOST:
 		case OPT_VHOST_CLIENT:

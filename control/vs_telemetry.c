@@ -7,10 +7,15 @@
  * of /var/run/dpdk/<prefix>/dpdk_telemetry.v2:
  *
  *   /vhostswitch/info          version, uptime, workers, pool, FDB size
- *   /vhostswitch/ports         every port with its counters
- *   /vhostswitch/port,NAME     one port, with its vhost-user details
+ *   /vhostswitch/ports         the port names (like /ethdev/list)
+ *   /vhostswitch/port,NAME     one port: state, counters, vhost-user details
  *   /vhostswitch/lcores        every worker's cycles and packets
- *   /vhostswitch/fdb           FDB entries (the first VS_TEL_FDB_MAX)
+ *   /vhostswitch/fdb           the first VS_TEL_FDB_MAX entries, each an
+ *                              array [mac, port, type, age]
+ *
+ * DPDK 22.11 telemetry accepts only [A-Za-z0-9_/] in dictionary keys and
+ * only arrays inside arrays, while port names may hold '-' and '.' and MACs
+ * ':'. So names and MACs travel as values, never as keys.
  */
 
 #include <errno.h>
@@ -51,25 +56,18 @@ add_counters(struct rte_tel_data *d, const struct vs_port *port)
 }
 
 static void
-add_port_entry(struct vs_port *port, void *arg)
+add_port_name(struct vs_port *port, void *arg)
 {
-	struct rte_tel_data *d = arg;
-	struct rte_tel_data *pd = rte_tel_data_alloc();
-
-	if (pd == NULL)
-		return;
-	rte_tel_data_start_dict(pd);
-	add_counters(pd, port);
-	rte_tel_data_add_dict_container(d, port->name, pd, 0);
+	rte_tel_data_add_array_string(arg, port->name);
 }
 
 static int
 tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
 {
-	rte_tel_data_start_dict(d);
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	vs_ctl_lock();
-	vs_port_foreach(add_port_entry, d);
+	vs_port_foreach(add_port_name, d);
 	vs_ctl_unlock();
 	return 0;
 }
@@ -175,11 +173,22 @@ add_fdb_entry(const struct vs_fdb_entry *e, void *arg)
 {
 	struct fdb_tel_ctx *ctx = arg;
 	struct vs_port *port = vs_port_by_index(e->port);
-	char mac[18];
+	struct rte_tel_data *ed = rte_tel_data_alloc();
+	char mac[18], age[16];
 
+	if (ed == NULL)
+		return 1;
 	vs_mac_format(e->mac, mac, sizeof(mac));
-	rte_tel_data_add_dict_string(ctx->entries, mac,
-				     port != NULL ? port->name : "?");
+	snprintf(age, sizeof(age), "%u", e->is_static ? 0 : e->age);
+	rte_tel_data_start_array(ed, RTE_TEL_STRING_VAL);
+	rte_tel_data_add_array_string(ed, mac);
+	rte_tel_data_add_array_string(ed, port != NULL ? port->name : "?");
+	rte_tel_data_add_array_string(ed, e->is_static ? "static" : "dynamic");
+	rte_tel_data_add_array_string(ed, age);
+	if (rte_tel_data_add_array_container(ctx->entries, ed, 0) != 0) {
+		rte_tel_data_free(ed);
+		return 1;
+	}
 	return ++ctx->n >= VS_TEL_FDB_MAX;
 }
 
@@ -187,17 +196,12 @@ static int
 tel_fdb(const char *cmd __rte_unused, const char *params __rte_unused,
 	struct rte_tel_data *d)
 {
-	struct fdb_tel_ctx ctx = { .entries = rte_tel_data_alloc() };
+	struct fdb_tel_ctx ctx = { .entries = d };
 
-	if (ctx.entries == NULL)
-		return -ENOMEM;
-	rte_tel_data_start_dict(d);
-	rte_tel_data_start_dict(ctx.entries);
+	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
 	vs_ctl_lock();
-	rte_tel_data_add_dict_u64(d, "count", vs_fdb_count(vs_dp_fdb()));
 	vs_fdb_walk(vs_dp_fdb(), add_fdb_entry, &ctx);
 	vs_ctl_unlock();
-	rte_tel_data_add_dict_container(d, "entries", ctx.entries, 0);
 	return 0;
 }
 
@@ -209,12 +213,12 @@ vs_telemetry_register(void)
 	ret |= rte_telemetry_register_cmd("/vhostswitch/info", tel_info,
 		"Switch version, uptime, pool and FDB summary. No parameters");
 	ret |= rte_telemetry_register_cmd("/vhostswitch/ports", tel_ports,
-		"Every port with its counters. No parameters");
+		"The port names. No parameters");
 	ret |= rte_telemetry_register_cmd("/vhostswitch/port", tel_port,
 		"One port in detail. Parameters: port name");
 	ret |= rte_telemetry_register_cmd("/vhostswitch/lcores", tel_lcores,
 		"Worker lcores: cycles, packets, queues. No parameters");
 	ret |= rte_telemetry_register_cmd("/vhostswitch/fdb", tel_fdb,
-		"FDB entry count and the first entries (MAC: port). No parameters");
+		"The first FDB entries, each [mac, port, type, age]. No parameters");
 	return ret == 0 ? 0 : -EINVAL;
 }

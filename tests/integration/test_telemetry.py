@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """telemetry: every /vhostswitch/ endpoint answers with what the switch
 knows: every port (whatever valid name it has), one port's vhost-user
-details, the worker, the summary, and the FDB's MAC -> port entries."""
+details, the worker, the summary, and the FDB's MAC -> port entries.
+Port names and MACs come as values, never as keys: telemetry keys cannot
+hold their '-', '.' and ':'."""
 
 import os
 import sys
@@ -25,7 +27,7 @@ def body(sw_bin, tg_bin):
 
     vt.require_hugepages()
     sw = vt.Switch(sw_bin, NAMES).start()
-    ports = vt.wait_for(sw.ports, 10, "/vhostswitch/ports")
+    ports = vt.wait_for(sw.port_names, 10, "/vhostswitch/ports")
     expect(sorted(ports) == sorted(NAMES),
            f"/vhostswitch/ports lists {sorted(ports)}, expected "
            f"{sorted(NAMES)}")
@@ -62,8 +64,10 @@ def body(sw_bin, tg_bin):
 
     fdb = sw.fdb()
     want = {a.mac: "a", vm1.mac: "vm-1"}
-    expect(fdb.get("count") == 2 and fdb.get("entries") == want,
-           f"/vhostswitch/fdb: {fdb}, expected count 2 and entries {want}")
+    got = {e[0]: e[1] for e in fdb}
+    expect(len(fdb) == 2 and got == want and
+           all(e[2] == "dynamic" and e[3].isdigit() for e in fdb),
+           f"/vhostswitch/fdb: {fdb}, expected the entries {want}")
 
     sw.wait_no_mbufs_in_use()
     g.quit()

@@ -336,7 +336,8 @@ class Switch:
              "--file-prefix", self.prefix, "--"]
         for n in self.names:
             a += ["--vhost", f"{n}={self.sockets[n]}"]
-        return a + ["--stats-interval", "0"] + self.extra
+        return a + ["--stats-interval", "0", "--ctl-socket",
+                    os.path.join(self.dir, "ctl.sock")] + self.extra
 
     def start(self, timeout=30):
         self.logf = open(self.logpath, "w")
@@ -371,8 +372,13 @@ class Switch:
     def info(self):
         return self.tel.query("/vhostswitch/info")
 
-    def ports(self):
+    def port_names(self):
         return self.tel.query("/vhostswitch/ports")
+
+    def ports(self):
+        """Port name -> its counters: /vhostswitch/ports lists the names,
+        /vhostswitch/port,NAME has each port's counters."""
+        return {n: self.port(n) for n in self.port_names()}
 
     def port(self, name):
         return self.tel.query("/vhostswitch/port," + name)
@@ -684,7 +690,7 @@ def learn(switch, gports, timeout=20):
 
     # Only the count: which MAC sits on which port is what the unicast
     # checks prove (and test_telemetry checks the FDB listing itself).
-    wait_for(lambda: switch.fdb()["count"] >= len(gports), timeout,
+    wait_for(lambda: switch.info()["fdb_entries"] >= len(gports), timeout,
              f"{len(gports)} FDB entries for {gports}")
     for g in {gp.guest for gp in gports}:
         g.clear()
