@@ -33,8 +33,9 @@ name_words(const char *name, const char *words[VS_CMD_WORDS_MAX], size_t lens[])
 		words[n] = name;
 		lens[n++] = len;
 		name += len;
-		if (*name == ' ')
-			name++;
+		/* One blank between words, none at the end. */
+		if (*name == ' ' && *++name == '\0')
+			return -1;
 	}
 	return n;
 }
@@ -145,13 +146,41 @@ match_words(const struct vs_cmd *cmd, int argc, char **argv)
 	return n;
 }
 
-/* A printable, bounded copy of a word for error messages. */
-static const char *
-shown(const char *word, char *buf, size_t len)
+const char *
+vs_cmd_word(const char *word, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", word);
-	if (strlen(word) >= len && len > 4)
-		strcpy(buf + len - 4, "...");
+	const unsigned char *c;
+	size_t total = 0, off = 0, limit;
+
+	if (len < 5) {
+		if (len > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	/* Each invalid or unprintable byte becomes one '?'. */
+	for (c = (const unsigned char *)word; *c;) {
+		size_t n = vs_utf8_len(c);
+
+		total += n ? n : 1;
+		c += n ? n : 1;
+	}
+	limit = total < len ? total : len - 4;
+	for (c = (const unsigned char *)word; *c;) {
+		size_t n = vs_utf8_len(c);
+		bool bad = n == 0 || *c < 0x20 || *c == 0x7f;
+
+		if (off + (bad ? 1 : n) > limit)
+			break;
+		if (bad) {
+			buf[off++] = '?';
+			c += n ? n : 1;
+		} else {
+			memcpy(buf + off, c, n);
+			off += n;
+			c += n;
+		}
+	}
+	strcpy(buf + off, total < len ? "" : "...");
 	return buf;
 }
 
@@ -185,7 +214,7 @@ vs_cmd_run(struct vs_cmd_ctx *ctx, const char *line)
 	}
 	if (best == NULL)
 		return vs_cmd_error(ctx, "unknown command '%s' (try 'help')",
-				    shown(argv[0], sbuf, sizeof(sbuf)));
+				    vs_cmd_word(argv[0], sbuf, sizeof(sbuf)));
 	nargs = argc - best_n;
 	if (nargs < best->min_args || nargs > best->max_args)
 		return vs_cmd_error(ctx, "usage: %s%s%s", best->name,
@@ -194,19 +223,22 @@ vs_cmd_run(struct vs_cmd_ctx *ctx, const char *line)
 }
 
 /*
- * Dry-run shadow: the names and socket paths that earlier lines of the
- * same dry run added (present) or removed (absent). Small and linear: a
- * config file names at most VS_MAX_PORTS ports.
+ * Dry-run shadow: what earlier lines of the same dry run did to each port
+ * name: added (present, with its socket path) or removed. One entry per
+ * name, updated in place, so it grows with the number of distinct names,
+ * not with the number of lines.
  */
 struct shadow_entry {
 	char name[VS_PORT_NAME_MAX];
 	char path[108];
 	bool present;
+	bool in_registry; /* the name was a real port when first touched */
 };
 
 struct vs_cmd_shadow {
 	unsigned int n;
-	struct shadow_entry e[2 * VS_MAX_PORTS];
+	unsigned int cap;
+	struct shadow_entry *e;
 };
 
 struct vs_cmd_shadow *
@@ -218,21 +250,45 @@ vs_cmd_shadow_new(void)
 void
 vs_cmd_shadow_free(struct vs_cmd_shadow *sh)
 {
+	if (sh != NULL)
+		free(sh->e);
 	free(sh);
 }
 
 static struct shadow_entry *
-shadow_find(const struct vs_cmd_shadow *sh, const char *name, const char *path)
+shadow_by_name(const struct vs_cmd_shadow *sh, const char *name)
 {
-	/* The newest entry about a name or path decides. */
-	for (unsigned int i = sh->n; i-- > 0;) {
-		const struct shadow_entry *e = &sh->e[i];
-
-		if ((name && strcmp(e->name, name) == 0) ||
-		    (path && e->path[0] && strcmp(e->path, path) == 0))
-			return (struct shadow_entry *)(uintptr_t)e;
-	}
+	for (unsigned int i = 0; i < sh->n; i++)
+		if (strcmp(sh->e[i].name, name) == 0)
+			return &sh->e[i];
 	return NULL;
+}
+
+/* The entry of name, created from the registry's view when new. */
+static struct shadow_entry *
+shadow_get(struct vs_cmd_shadow *sh, const char *name)
+{
+	struct shadow_entry *e = shadow_by_name(sh, name);
+	struct vs_port *port;
+
+	if (e != NULL)
+		return e;
+	if (sh->n == sh->cap) {
+		unsigned int cap = sh->cap ? 2 * sh->cap : 16;
+		struct shadow_entry *ne = realloc(sh->e, cap * sizeof(*ne));
+
+		if (ne == NULL)
+			return NULL;
+		sh->e = ne;
+		sh->cap = cap;
+	}
+	e = &sh->e[sh->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	port = vs_port_by_name(name);
+	e->present = e->in_registry = port != NULL;
+	vs_vhost_port_path(port, e->path, sizeof(e->path));
+	return e;
 }
 
 bool
@@ -241,57 +297,79 @@ vs_cmd_port_exists(const struct vs_cmd_ctx *ctx, const char *name)
 	const struct shadow_entry *e;
 
 	if (ctx->dry_run && ctx->shadow != NULL) {
-		e = shadow_find(ctx->shadow, name, NULL);
+		e = shadow_by_name(ctx->shadow, name);
 		if (e != NULL)
 			return e->present;
 	}
 	return vs_port_by_name(name) != NULL;
 }
 
+unsigned int
+vs_cmd_port_count(const struct vs_cmd_ctx *ctx)
+{
+	unsigned int n = vs_port_count();
+
+	if (!ctx->dry_run || ctx->shadow == NULL)
+		return n;
+	for (unsigned int i = 0; i < ctx->shadow->n; i++) {
+		const struct shadow_entry *e = &ctx->shadow->e[i];
+
+		if (e->present && !e->in_registry)
+			n++;
+		else if (!e->present && e->in_registry)
+			n--;
+	}
+	return n;
+}
+
 bool
 vs_cmd_path_used(const struct vs_cmd_ctx *ctx, const char *path)
 {
-	const struct shadow_entry *e;
+	struct vs_port *port = vs_vhost_port_by_path(path);
 
-	if (ctx->dry_run && ctx->shadow != NULL) {
-		e = shadow_find(ctx->shadow, NULL, path);
-		if (e != NULL)
-			return e->present;
+	if (!ctx->dry_run || ctx->shadow == NULL)
+		return port != NULL;
+	for (unsigned int i = 0; i < ctx->shadow->n; i++) {
+		const struct shadow_entry *e = &ctx->shadow->e[i];
+
+		if (e->present && strcmp(e->path, path) == 0)
+			return true;
 	}
-	return vs_vhost_port_by_path(path) != NULL;
+	/*
+	 * A real port holds the path unless the dry run touched its name: it
+	 * was removed then (and perhaps re-added elsewhere, seen above).
+	 */
+	return port != NULL && shadow_by_name(ctx->shadow, port->name) == NULL;
 }
 
-void
+int
 vs_cmd_shadow_add(struct vs_cmd_ctx *ctx, const char *name, const char *path)
 {
-	struct vs_cmd_shadow *sh = ctx->shadow;
 	struct shadow_entry *e;
 
-	if (!ctx->dry_run || sh == NULL || sh->n == RTE_DIM(sh->e))
-		return;
-	e = &sh->e[sh->n++];
-	snprintf(e->name, sizeof(e->name), "%s", name);
+	if (!ctx->dry_run || ctx->shadow == NULL)
+		return 0;
+	e = shadow_get(ctx->shadow, name);
+	if (e == NULL)
+		return vs_cmd_error(ctx, "out of memory");
 	snprintf(e->path, sizeof(e->path), "%s", path ? path : "");
 	e->present = true;
+	return 0;
 }
 
-void
+int
 vs_cmd_shadow_del(struct vs_cmd_ctx *ctx, const char *name)
 {
-	struct vs_cmd_shadow *sh = ctx->shadow;
-	struct shadow_entry *old, *e;
+	struct shadow_entry *e;
 
-	if (!ctx->dry_run || sh == NULL || sh->n == RTE_DIM(sh->e))
-		return;
-	old = shadow_find(sh, name, NULL);
-	e = &sh->e[sh->n++];
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	/* Removing a port frees its socket path too. */
-	if (old != NULL)
-		memcpy(e->path, old->path, sizeof(e->path));
-	else
-		vs_vhost_port_path(vs_port_by_name(name), e->path, sizeof(e->path));
+	if (!ctx->dry_run || ctx->shadow == NULL)
+		return 0;
+	e = shadow_get(ctx->shadow, name);
+	if (e == NULL)
+		return vs_cmd_error(ctx, "out of memory");
+	/* The path stays recorded as released: another port may take it. */
 	e->present = false;
+	return 0;
 }
 
 int
@@ -313,7 +391,7 @@ vs_arg_uint(struct vs_cmd_ctx *ctx, const char *what, const char *s,
 bad:
 	return vs_cmd_error(ctx, "%s must be a number from %llu to %llu, not '%s'",
 			    what, (unsigned long long)min, (unsigned long long)max,
-			    shown(s, sbuf, sizeof(sbuf)));
+			    vs_cmd_word(s, sbuf, sizeof(sbuf)));
 }
 
 int
@@ -339,7 +417,7 @@ vs_arg_mac(struct vs_cmd_ctx *ctx, const char *s, uint64_t *mac)
 	return 0;
 bad:
 	return vs_cmd_error(ctx, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)",
-			    shown(s, sbuf, sizeof(sbuf)));
+			    vs_cmd_word(s, sbuf, sizeof(sbuf)));
 }
 
 int
@@ -350,6 +428,6 @@ vs_arg_port_name(struct vs_cmd_ctx *ctx, const char *s)
 	if (!vs_port_name_valid(s))
 		return vs_cmd_error(ctx,
 			"bad port name '%s' (1-31 characters of A-Z a-z 0-9 _ - .)",
-			shown(s, sbuf, sizeof(sbuf)));
+			vs_cmd_word(s, sbuf, sizeof(sbuf)));
 	return 0;
 }

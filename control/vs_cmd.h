@@ -67,7 +67,8 @@ void vs_cmd_foreach(void (*fn)(const struct vs_cmd *cmd, void *arg), void *arg);
 /*
  * Splits line in place into at most max words. Words are separated by
  * blanks; double quotes group a word that contains blanks, with \" and \\
- * inside quotes. A '#' outside quotes starts a comment. Returns the word
+ * inside quotes. A '#' that begins a word (outside quotes) starts a
+ * comment; inside a word it is an ordinary character. Returns the word
  * count, or -1 with *err set (unterminated quote, too many words, control
  * characters).
  */
@@ -79,6 +80,13 @@ int vs_cmd_tokenize(char *line, char **argv, int max, const char **err);
  * ctx->out must be an object; handlers add their output to it.
  */
 int vs_cmd_run(struct vs_cmd_ctx *ctx, const char *line);
+
+/*
+ * Copies a user's word into buf for a message: bytes that are not
+ * printable or not valid UTF-8 become '?', and a word too long for buf is
+ * cut on a character boundary and ends in "...". Returns buf.
+ */
+const char *vs_cmd_word(const char *word, char *buf, size_t len);
 
 /* Records an error message for the reply; returns -1 for convenience. */
 int vs_cmd_error(struct vs_cmd_ctx *ctx, const char *fmt, ...)
@@ -93,9 +101,11 @@ void vs_cmd_shadow_free(struct vs_cmd_shadow *sh);
  * by the shadow; otherwise the registry itself.
  */
 bool vs_cmd_port_exists(const struct vs_cmd_ctx *ctx, const char *name);
+unsigned int vs_cmd_port_count(const struct vs_cmd_ctx *ctx);
 bool vs_cmd_path_used(const struct vs_cmd_ctx *ctx, const char *path);
-void vs_cmd_shadow_add(struct vs_cmd_ctx *ctx, const char *name, const char *path);
-void vs_cmd_shadow_del(struct vs_cmd_ctx *ctx, const char *name);
+/* Record a dry run's add or removal; 0, or -1 with an error (no memory). */
+int vs_cmd_shadow_add(struct vs_cmd_ctx *ctx, const char *name, const char *path);
+int vs_cmd_shadow_del(struct vs_cmd_ctx *ctx, const char *name);
 
 /* Argument parsers: 0 on success, else -1 with a message in ctx. */
 int vs_arg_uint(struct vs_cmd_ctx *ctx, const char *what, const char *s,

@@ -59,9 +59,9 @@ static int
 cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct vs_vhost_params params = { .name = argv[0], .queues = 1 };
+	char err[VS_CMD_ERR_MAX], word[128];
 	uint64_t queues = 1;
 	struct vs_port *port;
-	char err[VS_CMD_ERR_MAX];
 	int ret;
 
 	if (vs_arg_port_name(ctx, argv[0]) < 0)
@@ -77,21 +77,22 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 				return -1;
 		} else
 			return vs_cmd_error(ctx, "unexpected '%s' (expected client or queues N)",
-					    argv[i]);
+					    vs_cmd_word(argv[i], word, 40));
 	}
 	if (queues != 1)
 		return vs_cmd_error(ctx, "queues %" PRIu64 ": this version polls one queue pair per port",
 				    queues);
 	if (vs_cmd_port_exists(ctx, argv[0]))
 		return vs_cmd_error(ctx, "a port named '%s' exists", argv[0]);
-	if (vs_cmd_path_used(ctx, params.path))
-		return vs_cmd_error(ctx, "socket %s is used by another port", params.path);
+	if (vs_cmd_port_count(ctx) >= VS_MAX_PORTS)
+		return vs_cmd_error(ctx, "too many ports (at most %d)", VS_MAX_PORTS);
 	if (vs_vhost_check_path(params.path, params.client, err, sizeof(err)) < 0)
 		return vs_cmd_error(ctx, "%s", err);
-	if (ctx->dry_run) {
-		vs_cmd_shadow_add(ctx, argv[0], params.path);
-		return 0;
-	}
+	if (vs_cmd_path_used(ctx, params.path))
+		return vs_cmd_error(ctx, "socket %s is used by another port",
+				    vs_cmd_word(params.path, word, sizeof(word)));
+	if (ctx->dry_run)
+		return vs_cmd_shadow_add(ctx, argv[0], params.path);
 
 	err[0] = '\0';
 	port = vs_vhost_port_create(&params, err, sizeof(err));
@@ -112,6 +113,7 @@ static int
 cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
 	uint64_t queues = 1;
+	char word[40];
 
 	if (vs_arg_port_name(ctx, argv[0]) < 0)
 		return -1;
@@ -120,7 +122,7 @@ cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "queues") != 0)
 			return vs_cmd_error(ctx, "unexpected '%s' (expected queues N)",
-					    argv[i]);
+					    vs_cmd_word(argv[i], word, sizeof(word)));
 		if (parse_queues(ctx, argc, argv, &i, &queues) < 0)
 			return -1;
 	}
@@ -135,10 +137,8 @@ cmd_port_del(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 
 	if (need_port(ctx, argv[0], &port) < 0)
 		return -1;
-	if (ctx->dry_run) {
-		vs_cmd_shadow_del(ctx, argv[0]);
-		return 0;
-	}
+	if (ctx->dry_run)
+		return vs_cmd_shadow_del(ctx, argv[0]);
 	vs_dp_port_detach(port);
 	port->ops->destroy(port);
 	vs_val_add_strf(ctx->out, "message", "port %s removed", argv[0]);
@@ -511,13 +511,14 @@ cmd_log_level(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	const char *level_arg = argv[argc - 1];
 	int level = -1;
 	bool known = false;
+	char word[40];
 
 	for (size_t i = 0; i < RTE_DIM(log_levels); i++)
 		if (strcmp(level_arg, log_levels[i].name) == 0)
 			level = (int)log_levels[i].level;
 	if (level < 0)
 		return vs_cmd_error(ctx, "unknown log level '%s' (emerg alert crit err warning notice info debug)",
-				    level_arg);
+				    vs_cmd_word(level_arg, word, sizeof(word)));
 	if (argc == 2) {
 		for (size_t i = 0; i < RTE_DIM(log_components); i++) {
 			if (strcmp(argv[0], log_components[i].component) == 0) {
@@ -527,7 +528,7 @@ cmd_log_level(struct vs_cmd_ctx *ctx, int argc, char **argv)
 		}
 		if (!known)
 			return vs_cmd_error(ctx, "unknown component '%s' (all config data vhost eal)",
-					    argv[0]);
+					    vs_cmd_word(argv[0], word, sizeof(word)));
 	}
 	if (ctx->dry_run)
 		return 0;

@@ -189,19 +189,57 @@ vs_buf_free(struct vs_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+size_t
+vs_utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The second byte's range rules out overlongs, surrogates, > U+10FFFF. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 static void
 json_str(struct vs_buf *out, const char *s)
 {
 	vs_buf_printf(out, "\"");
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		size_t n = vs_utf8_len(c);
+
 		if (*c == '"' || *c == '\\')
 			vs_buf_printf(out, "\\%c", *c);
 		else if (*c == '\n')
 			vs_buf_printf(out, "\\n");
 		else if (*c < 0x20 || *c == 0x7f)
 			vs_buf_printf(out, "\\u%04x", *c);
+		else if (n == 0)
+			vs_buf_printf(out, "\\ufffd");
 		else
-			vs_buf_printf(out, "%c", *c);
+			vs_buf_printf(out, "%.*s", (int)n, (const char *)c);
+		c += n ? n : 1;
 	}
 	vs_buf_printf(out, "\"");
 }

@@ -68,7 +68,17 @@ void vs_buf_printf(struct vs_buf *b, const char *fmt, ...)
 void vs_buf_vprintf(struct vs_buf *b, const char *fmt, va_list ap);
 void vs_buf_free(struct vs_buf *b);
 
-/* Appends v as compact JSON (strings escaped, non-finite numbers as null). */
+/*
+ * Length of the valid UTF-8 sequence that starts at s (1 to 4), or 0 when
+ * s does not start one (a stray continuation byte, an overlong form, a
+ * surrogate, a value above U+10FFFF, or a cut sequence).
+ */
+size_t vs_utf8_len(const unsigned char *s);
+
+/*
+ * Appends v as compact JSON: strings escaped, bytes that are not valid
+ * UTF-8 written as U+FFFD, non-finite numbers as null.
+ */
 void vs_val_to_json(const struct vs_val *v, struct vs_buf *out);
 
 /*

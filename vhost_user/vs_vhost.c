@@ -388,10 +388,13 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	port = vs_port_alloc(params->name, VS_PORT_KIND_VHOST, &vhost_ops,
 			     sizeof(*vp));
 	if (port == NULL) {
-		snprintf(err, errlen, "%s",
-			 rte_errno == EEXIST ? "a port with this name exists" :
-			 rte_errno == EINVAL ? "bad port name (1-31 of A-Z a-z 0-9 _ - .)" :
-			 rte_errno == ENOSPC ? "too many ports" : "out of memory");
+		if (rte_errno == ENOSPC)
+			snprintf(err, errlen, "too many ports (at most %d)", VS_MAX_PORTS);
+		else
+			snprintf(err, errlen, "%s",
+				 rte_errno == EEXIST ? "a port with this name exists" :
+				 rte_errno == EINVAL ? "bad port name (1-31 of A-Z a-z 0-9 _ - .)" :
+				 "out of memory");
 		return NULL;
 	}
 	vp = port->priv;

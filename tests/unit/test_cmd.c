@@ -967,8 +967,8 @@ test_cmd_shadow_many_changes(void)
 
 /*
  * The dry run must reject what the real run will: the registry holds
- * VS_MAX_PORTS ports, and the real run answers "too many ports" for the
- * next one after opening all the others.
+ * VS_MAX_PORTS ports, and the real run answers "too many ports (at most
+ * 256)" for the next one after opening all the others.
  */
 static void
 test_cmd_shadow_port_limit(void)
@@ -977,7 +977,7 @@ test_cmd_shadow_port_limit(void)
 		EXPECT_OK(fmt("port add vhost p%d socket %s/p%d.sock client", i,
 			      tmpdir, i));
 	EXPECT_ERR(fmt("port add vhost extra socket %s/extra.sock client", tmpdir),
-		   "too many ports");
+		   "too many ports (at most 256)");
 	EXPECT_OK("port del p0");
 	EXPECT_OK(fmt("port add vhost extra socket %s/extra.sock client", tmpdir));
 }
