@@ -53,9 +53,10 @@ static void (*vhost_quiesce)(void);
 
 /*
  * Multiqueue stays off until every queue pair is polled, so that a guest
-X
- * checksum and segmentation requests end to end: without them a guest may
- * hand us a frame with an unfinished checksum, or expect us to segment.
+ * cannot put frames where nobody reads them. Offloads stay off until the
+ * dataplane handles the virtio-net header's checksum and segmentation
+ * requests end to end: without that a guest may hand us a frame with an
+ * unfinished checksum, or expect us to segment.
  */
 uint64_t
 vs_vhost_disabled_features(void)
