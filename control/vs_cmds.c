@@ -79,9 +79,7 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 			return vs_cmd_error(ctx, "unexpected '%s' (expected client or queues N)",
 					    vs_cmd_word(argv[i], word, 40));
 	}
-	if (queues != 1)
-		return vs_cmd_error(ctx, "queues %" PRIu64 ": this version polls one queue pair per port",
-				    queues);
+	params.queues = (uint16_t)queues;
 	if (vs_cmd_port_exists(ctx, argv[0]))
 		return vs_cmd_error(ctx, "a port named '%s' exists", argv[0]);
 	if (vs_cmd_port_count(ctx) >= VS_MAX_PORTS)
@@ -221,7 +219,7 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 {
 	struct vs_port *port, *peer;
 	struct vs_vhost_info vi;
-	struct vs_val *o;
+	struct vs_val *o, *queues;
 
 	if (need_port(ctx, argv[0], &port) < 0)
 		return -1;
@@ -247,7 +245,24 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 		       __atomic_load_n(&port->events.connects, __ATOMIC_RELAXED));
 	vs_val_add_u64(o, "disconnects",
 		       __atomic_load_n(&port->events.disconnects, __ATOMIC_RELAXED));
+	vs_val_add_u64(o, "numa_fallbacks",
+		       __atomic_load_n(&port->events.numa_fallbacks, __ATOMIC_RELAXED));
 	add_port_counters(o, port);
+	queues = vs_val_add_arr(o, "queues");
+	for (uint16_t q = 0; q < port->nb_queues; q++) {
+		struct vs_queue_info qi;
+		struct vs_val *row;
+
+		if (vs_dp_queue_info(port, q, &qi) != 0)
+			continue;
+		row = vs_val_add_obj(queues, NULL);
+		vs_val_add_u64(row, "queue", q);
+		vs_val_add_i64(row, "lcore", qi.lcore);
+		vs_val_add_bool(row, "pinned", qi.pinned);
+		vs_val_add_bool(row, "enabled", qi.rx_enabled);
+		vs_val_add_u64(row, "rx_packets", qi.rx_packets);
+		vs_val_add_u64(row, "tx_packets", qi.tx_packets);
+	}
 	return 0;
 }
 
@@ -270,7 +285,7 @@ cmd_stats(struct vs_cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	lc.arr = vs_val_add_arr(ctx->out, "ports");
 	vs_port_foreach(list_port, &lc);
-	vs_val_add_u64(ctx->out, "mbufs_in_use", vs_ctl_mbufs_in_use());
+	vs_val_add_u64(ctx->out, "mbufs_in_use", vs_dp_mbufs_in_use());
 	return 0;
 }
 
@@ -468,6 +483,7 @@ cmd_lcore_show(struct vs_cmd_ctx *ctx, int argc __rte_unused,
 		total = wi.stats.busy_cycles + wi.stats.idle_cycles;
 		row = vs_val_add_obj(arr, NULL);
 		vs_val_add_u64(row, "lcore", wi.lcore_id);
+		vs_val_add_i64(row, "node", wi.numa_node);
 		vs_val_add_u64(row, "packets", wi.stats.packets);
 		vs_val_add_u64(row, "busy_cycles", wi.stats.busy_cycles);
 		vs_val_add_u64(row, "idle_cycles", wi.stats.idle_cycles);
@@ -476,9 +492,114 @@ cmd_lcore_show(struct vs_cmd_ctx *ctx, int argc __rte_unused,
 		vs_val_add_dbl(row, "cycles_per_packet",
 			       wi.stats.packets ? (double)wi.stats.busy_cycles /
 							  (double)wi.stats.packets : 0);
+		vs_val_add_u64(row, "ring_drops", wi.ring_drops);
 		vs_val_add_u64(row, "rx_queues", wi.n_rxq);
 		vs_val_add_str(row, "polls", queues);
 	}
+	return 0;
+}
+
+static int
+cmd_port_set(struct vs_cmd_ctx *ctx, int argc, char **argv)
+{
+	struct vs_port *port;
+	uint64_t q, lcore = 0;
+	bool unpin;
+	int ret;
+
+	if (need_port(ctx, argv[0], &port) < 0)
+		return -1;
+	if (strcmp(argv[1], "rxq") != 0)
+		return vs_cmd_error(ctx, "expected 'rxq Q' after the port name");
+	if (vs_arg_uint(ctx, "queue", argv[2], 0, VS_PORT_QUEUES_MAX - 1, &q) < 0)
+		return -1;
+	unpin = argc == 4 && strcmp(argv[3], "auto") == 0;
+	if (!unpin) {
+		if (argc != 5 || strcmp(argv[3], "lcore") != 0)
+			return vs_cmd_error(ctx, "usage: port set NAME rxq Q lcore L|auto");
+		if (vs_arg_uint(ctx, "lcore", argv[4], 0, RTE_MAX_LCORE - 1, &lcore) < 0)
+			return -1;
+	}
+	if (ctx->dry_run)
+		return 0;
+	if (q >= port->nb_queues)
+		return vs_cmd_error(ctx, "port %s has %u queue pair(s): no queue %" PRIu64,
+				    port->name, port->nb_queues, q);
+	ret = vs_dp_pin(port, (uint16_t)q, unpin ? -1 : (int)lcore);
+	if (ret == -ENODEV)
+		return vs_cmd_error(ctx, "lcore %" PRIu64 " is not a worker (see lcore show)",
+				    lcore);
+	if (ret < 0)
+		return vs_cmd_error(ctx, "cannot move the queue: %s", strerror(-ret));
+	if (unpin)
+		vs_val_add_strf(ctx->out, "message",
+				"%s rxq %" PRIu64 " unpinned (it moves at the next rebalance)",
+				port->name, q);
+	else
+		vs_val_add_strf(ctx->out, "message", "%s rxq %" PRIu64 " pinned to lcore %" PRIu64,
+				port->name, q, lcore);
+	return 0;
+}
+
+static int
+cmd_rebalance(struct vs_cmd_ctx *ctx, int argc, char **argv)
+{
+	enum vs_rebalance_policy policy = VS_REBALANCE_CYCLES;
+	int moved;
+
+	if (argc == 1) {
+		if (strcmp(argv[0], "roundrobin") == 0)
+			policy = VS_REBALANCE_ROUNDROBIN;
+		else if (strcmp(argv[0], "cycles") != 0)
+			return vs_cmd_error(ctx, "usage: rebalance [cycles|roundrobin]");
+	}
+	if (ctx->dry_run)
+		return 0;
+	moved = vs_dp_rebalance(policy);
+	if (moved < 0)
+		return vs_cmd_error(ctx, "cannot rebalance: %s", strerror(-moved));
+	vs_val_add_strf(ctx->out, "message", "%d queue(s) moved", moved);
+	return 0;
+}
+
+static int
+cmd_rebalance_auto(struct vs_cmd_ctx *ctx, int argc, char **argv)
+{
+	unsigned int threshold, interval;
+	uint64_t runs, v;
+	bool on;
+
+	vs_dp_get_auto_rebalance(&on, &threshold, &interval, &runs);
+	if (strcmp(argv[0], "on") == 0)
+		on = true;
+	else if (strcmp(argv[0], "off") == 0)
+		on = false;
+	else if (strcmp(argv[0], "show") != 0 || argc > 1)
+		return vs_cmd_error(ctx, "usage: rebalance auto on|off|show [threshold PCT] [interval SECONDS]");
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "threshold") != 0 && strcmp(argv[i], "interval") != 0)
+			return vs_cmd_error(ctx, "usage: rebalance auto on|off|show [threshold PCT] [interval SECONDS]");
+		if (i + 1 >= argc)
+			return vs_cmd_error(ctx, "%s needs a value",
+					    strcmp(argv[i], "threshold") == 0 ?
+					    "threshold" : "interval");
+		if (strcmp(argv[i], "threshold") == 0) {
+			if (vs_arg_uint(ctx, "threshold", argv[i + 1], 1, 100, &v) < 0)
+				return -1;
+			threshold = (unsigned int)v;
+		} else if (strcmp(argv[i], "interval") == 0) {
+			if (vs_arg_uint(ctx, "interval", argv[i + 1], 1, 86400, &v) < 0)
+				return -1;
+			interval = (unsigned int)v;
+		}
+	}
+	if (ctx->dry_run)
+		return 0;
+	vs_dp_set_auto_rebalance(on, threshold, interval);
+	vs_val_add_bool(ctx->out, "auto", on);
+	vs_val_add_u64(ctx->out, "threshold_pct", threshold);
+	vs_val_add_u64(ctx->out, "interval_s", interval);
+	vs_val_add_u64(ctx->out, "runs", runs);
 	return 0;
 }
 
@@ -583,7 +704,7 @@ cmd_help(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv __rte_unused
 
 static const struct vs_cmd commands[] = {
 	{ "port add vhost", "NAME socket PATH [client] [queues N]",
-	  "Add a vhost-user port (server, or client that reconnects).", 3, 6,
+	  "Add a vhost-user port (server, or client that reconnects); N queue pairs.", 3, 6,
 	  cmd_port_add_vhost },
 	{ "port add eth", "NAME dev DEVARGS [queues N]",
 	  "Add a DPDK ethdev port (not available in this version).", 3, 5,
@@ -591,6 +712,15 @@ static const struct vs_cmd commands[] = {
 	{ "port del", "NAME", "Remove a port; its FDB entries and frames go with it.",
 	  1, 1, cmd_port_del },
 	{ "port list", "", "List the ports.", 0, 0, cmd_port_list },
+	{ "port set", "NAME rxq Q lcore L|auto",
+	  "Pin a queue pair to a worker lcore (moving it now), or unpin it.", 4, 5,
+	  cmd_port_set },
+	{ "rebalance", "[cycles|roundrobin]",
+	  "Spread the queues over the workers, by measured load by default.", 0, 1,
+	  cmd_rebalance },
+	{ "rebalance auto", "on|off|show [threshold PCT] [interval SECONDS]",
+	  "Rebalance by itself when a worker stays busier than PCT.", 1, 5,
+	  cmd_rebalance_auto },
 	{ "port show", "NAME", "Show one port in detail.", 1, 1, cmd_port_show },
 	{ "stats", "[NAME]", "Show traffic counters, of all ports or of one.", 0, 1,
 	  cmd_stats },

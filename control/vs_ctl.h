@@ -24,10 +24,6 @@ void vs_ctl_unlock(void);
 /* Seconds since the switch started (monotonic). */
 double vs_ctl_uptime(void);
 
-/* Mbufs currently out of the pool (held by workers, rings or guests). */
-unsigned int vs_ctl_mbufs_in_use(void);
-unsigned int vs_ctl_mbufs_total(void);
-
 /* Formats a MAC key as xx:xx:xx:xx:xx:xx into buf (18 bytes). */
 void vs_mac_format(uint64_t mac, char *buf, size_t len);
 

@@ -94,9 +94,10 @@ usage(FILE *out, const char *prog)
 "  --help                      this text\n"
 "  --version                   print the version\n"
 "\n"
-"EAL: the first lcore of -l is the control thread, the others are workers\n"
-"(exactly one worker in this version). Give each DPDK process on a host its\n"
-"own --file-prefix. Counters are also served as DPDK telemetry under\n"
+"EAL: the first lcore of -l (or --main-lcore) is the control thread, every\n"
+"other lcore is a worker; each port queue is polled by exactly one worker\n"
+"(vhostswitch-ctl lcore show, port set, rebalance). Give each DPDK process on\n"
+"a host its own --file-prefix. Counters are also served as DPDK telemetry under\n"
 "/vhostswitch/ (dpdk-telemetry.py -f PREFIX).\n"
 "\n"
 "Drop counters:\n",
@@ -476,7 +477,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vhostswitch: %s\n", err);
 		goto out_eal;
 	}
-	vs_vhost_init(vs_dp_mempool(), vs_dp_quiesce);
+	vs_vhost_init(vs_dp_pool_for_node, vs_dp_quiesce);
 	if (vs_telemetry_register() < 0)
 		VS_LOG(WARNING, "telemetry commands not registered");
 	ret = vs_dp_start();

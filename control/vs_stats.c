@@ -49,22 +49,6 @@ vs_ctl_uptime(void)
 	return monotonic_now() - start_time;
 }
 
-unsigned int
-vs_ctl_mbufs_in_use(void)
-{
-	struct rte_mempool *mp = vs_dp_mempool();
-
-	return mp == NULL ? 0 : rte_mempool_in_use_count(mp);
-}
-
-unsigned int
-vs_ctl_mbufs_total(void)
-{
-	struct rte_mempool *mp = vs_dp_mempool();
-
-	return mp == NULL ? 0 : mp->size;
-}
-
 void
 vs_mac_format(uint64_t mac, char *buf, size_t len)
 {
@@ -184,8 +168,8 @@ print_tables(struct print_ctx *ctx)
 		", aged %" PRIu64 ", full %" PRIu64 ")\n",
 		vs_fdb_count(fdb), fdb->stats.learned, fdb->stats.moved,
 		fdb->stats.aged, fdb->stats.learn_full);
-	fprintf(out, "  mbuf pool: %u of %u in use\n", vs_ctl_mbufs_in_use(),
-		vs_ctl_mbufs_total());
+	fprintf(out, "  mbuf pool: %u of %u in use\n", vs_dp_mbufs_in_use(),
+		vs_dp_mbufs_total());
 }
 
 void

@@ -150,8 +150,8 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "uptime_ms", (uint64_t)(vs_ctl_uptime() * 1000));
 	rte_tel_data_add_dict_u64(d, "workers", vs_dp_worker_count());
 	rte_tel_data_add_dict_u64(d, "ports", vs_port_count());
-	rte_tel_data_add_dict_u64(d, "mbufs_in_use", vs_ctl_mbufs_in_use());
-	rte_tel_data_add_dict_u64(d, "mbufs_total", vs_ctl_mbufs_total());
+	rte_tel_data_add_dict_u64(d, "mbufs_in_use", vs_dp_mbufs_in_use());
+	rte_tel_data_add_dict_u64(d, "mbufs_total", vs_dp_mbufs_total());
 	rte_tel_data_add_dict_u64(d, "fdb_entries", vs_fdb_count(fdb));
 	rte_tel_data_add_dict_u64(d, "fdb_max_entries", fdb->max_entries);
 	rte_tel_data_add_dict_u64(d, "fdb_aging", fdb->aging);

@@ -41,12 +41,28 @@ struct vs_lcore_stats {
 
 struct vs_worker_info {
 	unsigned int lcore_id;
+	int numa_node;
 	unsigned int n_rxq; /* queues it polls in the current configuration */
 	struct {
 		uint16_t port;  /* port index */
 		uint16_t qid;
 	} rxqs[VS_WORKER_INFO_RXQS]; /* the first of them */
 	struct vs_lcore_stats stats;
+	uint64_t ring_drops; /* frames it could not hand to another worker */
+};
+
+/* One queue pair of a port, as "port show" tells it. */
+struct vs_queue_info {
+	int lcore;           /* worker lcore polling it; -1 while it moves */
+	bool pinned;
+	bool rx_enabled;     /* the peer enabled this rx queue */
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+};
+
+enum vs_rebalance_policy {
+	VS_REBALANCE_CYCLES,     /* by measured load */
+	VS_REBALANCE_ROUNDROBIN, /* spread evenly, ignoring load */
 };
 
 /*
@@ -64,8 +80,18 @@ void vs_dp_stop(void);
 /* Frees what vs_dp_init() created. Workers must be stopped. */
 void vs_dp_fini(void);
 
-struct rte_mempool *vs_dp_mempool(void);
 struct vs_fdb *vs_dp_fdb(void);
+
+/*
+ * The mbuf pool for a port whose memory is on NUMA node node (-1:
+ * unknown); *fallback is set when that node has no pool of its own.
+ * Any thread.
+ */
+struct rte_mempool *vs_dp_pool_for_node(int node, bool *fallback);
+
+/* Mbufs out of all pools, and the pools' total size. */
+unsigned int vs_dp_mbufs_in_use(void);
+unsigned int vs_dp_mbufs_total(void);
 
 /*
  * Puts a port into the forwarding configuration (its queues get polled,
@@ -100,6 +126,39 @@ int vs_dp_xconnect_del(struct vs_port *a);
 
 /* The port cross-connected with p, or NULL. */
 struct vs_port *vs_dp_xconnect_peer(const struct vs_port *p);
+
+/*
+ * Pins rx queue q of port (and with it tx queue q) to the worker on
+ * lcore, moving it there now; lcore -1 unpins (it stays until the next
+ * rebalance). Returns 0, -ENOENT (port not attached), -EINVAL (no such
+ * queue) or -ENODEV (lcore is not a worker).
+ */
+int vs_dp_pin(struct vs_port *port, uint16_t q, int lcore);
+
+/*
+ * Moves queues between workers: by the load each queue put on its worker
+ * since the previous rebalance, or round-robin; pinned queues stay.
+ * Every move goes through an ownerless quiescent period, so no frame is
+ * duplicated or reordered. Returns the number of queues moved or -errno.
+ */
+int vs_dp_rebalance(enum vs_rebalance_policy policy);
+
+/*
+ * Rebalances by itself, checked every interval seconds, when the busiest
+ * worker was busy at least threshold percent of that interval and the
+ * load would spread better. Off by default.
+ */
+void vs_dp_set_auto_rebalance(bool on, unsigned int threshold_pct,
+			      unsigned int interval);
+void vs_dp_get_auto_rebalance(bool *on, unsigned int *threshold_pct,
+			      unsigned int *interval, uint64_t *runs);
+
+/* Fills *info for queue pair q of an attached port; 0 or -ENOENT. */
+int vs_dp_queue_info(const struct vs_port *port, uint16_t q,
+		     struct vs_queue_info *info);
+
+/* The worker index of an lcore, or -1. */
+int vs_dp_worker_of_lcore(unsigned int lcore);
 
 /* Sets the FDB ageing time in seconds. */
 void vs_dp_set_aging(uint32_t seconds);

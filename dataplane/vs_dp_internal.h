@@ -11,10 +11,15 @@
 
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "vs_dp.h"
 
-/* One rx queue a worker polls. */
+#define VS_RING_SIZE 1024    /* hand-off ring per (port, queue) */
+#define VS_RING_DRAIN_MAX 2  /* bursts taken from a ring per visit */
+#define VS_NO_WORKER (-1)
+
+/* One rx queue a worker polls; it also owns the same queue's tx side. */
 struct vs_rxq {
 	struct vs_port *port;
 	uint16_t qid;
@@ -33,19 +38,36 @@ struct vs_worker_conf {
  */
 struct vs_dp_conf {
 	uint16_t n_ports;
+	/*
+	 * Several workers: a frame for a queue another worker owns goes
+	 * through that queue's ring. With one worker there are no rings and
+	 * no hand-off cost at all.
+	 */
+	bool rings;
 	struct vs_port *ports[VS_MAX_PORTS];    /* dense: flood targets */
 	struct vs_port *by_index[VS_MAX_PORTS]; /* FDB port index -> bridged port */
 	struct vs_port *xconnect[VS_MAX_PORTS]; /* port index -> peer, or NULL */
+	/* Worker that transmits on (port, queue); VS_NO_WORKER while it moves. */
+	int8_t owner[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
 	struct vs_worker_conf workers[];        /* one per worker */
 };
 
-/* Frames waiting for one output port. */
+/* Frames waiting for one (port, queue). */
 struct vs_txbuf {
 	struct vs_port *port;
 	uint16_t n;
 	bool queued; /* on the worker's dirty list */
 	struct rte_mbuf *pkts[VS_BURST];
 };
+
+/* Per-queue traffic, for "port show" and load balancing. Worker: wo. */
+struct vs_queue_counters {
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	uint64_t rx_cycles; /* polling and processing this queue's bursts */
+};
+
+#define VS_TXBUF_ID(port_index, q) ((uint16_t)((port_index) * VS_PORT_QUEUES_MAX + (q)))
 
 /*
  * Everything one worker touches, in one place, on its own cache lines.
@@ -60,9 +82,10 @@ struct __rte_cache_aligned vs_worker {
 	struct vs_lcore_stats stats;
 	struct rte_mbuf *rx_pkts[VS_BURST];
 	uint16_t n_dirty;
-	uint16_t dirty[VS_MAX_PORTS];
-	struct vs_txbuf txbufs[VS_MAX_PORTS];
+	uint16_t dirty[VS_MAX_PORTS * VS_PORT_QUEUES_MAX];
 	struct vs_port_counters ctrs[VS_MAX_PORTS];
+	struct vs_queue_counters qctrs[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
+	struct vs_txbuf txbufs[VS_MAX_PORTS * VS_PORT_QUEUES_MAX];
 };
 
 /* Shared dataplane state. */
@@ -73,8 +96,10 @@ struct vs_dp {
 	unsigned int n_workers;
 	struct vs_worker *workers[RTE_MAX_LCORE];
 	struct rte_rcu_qsbr *qsbr;
-	struct rte_mempool *pool;
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES]; /* per node with lcores */
 	struct vs_fdb *fdb;
+	/* Hand-off rings, while their port is attached. Control: rw. */
+	struct rte_ring *rings[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
 };
 
 extern struct vs_dp vs_dp;

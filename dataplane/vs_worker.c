@@ -5,12 +5,21 @@
 /*
  * The worker: a pinned lcore that loops over its rx queues.
  *
- *   1. poll every assigned queue for a burst of up to VS_BURST frames;
- *   2. run each burst through the L2 learning bridge into per-port
- *      output buffers (a full buffer is transmitted at once);
+ *   1. for every assigned queue: transmit what other workers handed over
+ *      through the queue's ring, then poll the queue for a burst of up to
+ *      VS_BURST frames;
+ *   2. run each burst through the L2 learning bridge (or a cross-connect)
+ *      into per-(port, queue) output buffers; a full buffer goes out at once;
  *   3. flush every output buffer still holding frames;
  *   4. report an RCU quiescent state: from here on, the worker holds no
  *      port, device or configuration pointer it read before.
+ *
+ * Ownership (DESIGN.md invariant 1): the worker that polls rx queue q of a
+ * port also owns tx queue q of that port. A frame for a queue this worker
+ * does not own goes into that queue's multi-producer ring, which only the
+ * owner drains. The owner itself sends straight to the port, except while
+ * its ring still holds frames: then its frames queue behind them, so that
+ * when a queue changes owner no flow is reordered.
  *
  * Output buffers are flushed at the end of every pass rather than on a
  * timer: a pass over all queues is already the batching window, and no
@@ -28,6 +37,7 @@
 #include <rte_prefetch.h>
 
 #include "vs_dp_internal.h"
+#include "vs_flow.h"
 #include "vs_l2.h"
 
 #define VS_PREFETCH_AHEAD 3
@@ -47,10 +57,10 @@ drop(struct vs_worker *w, uint16_t port_index, enum vs_drop reason,
 	rte_pktmbuf_free(m);
 }
 
-/* Transmits up to VS_BURST frames and counts the outcome on the port. */
+/* Transmits up to VS_BURST frames on (port, q) and counts the outcome. */
 static void
-port_tx(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
-	uint16_t n)
+port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
+	struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vs_port_counters *c = &w->ctrs[port->index];
 	uint32_t lens[VS_BURST];
@@ -64,50 +74,119 @@ port_tx(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
 	}
 	for (uint16_t i = 0; i < n; i++)
 		lens[i] = pkts[i]->pkt_len;
-	sent = port->ops->tx_burst(port, 0, pkts, n);
+	sent = port->ops->tx_burst(port, q, pkts, n);
 	for (uint16_t i = 0; i < sent; i++)
 		bytes += lens[i];
 	ctr_add(&c->tx_packets, sent);
 	ctr_add(&c->tx_bytes, bytes);
+	ctr_add(&w->qctrs[port->index][q].tx_packets, sent);
 	if (unlikely(sent < n))
 		ctr_add(&c->drops[VS_DROP_TX_FULL], n - sent);
 }
 
+/* Hands frames to the worker that owns (port, q), through its ring. */
+static void
+ring_handoff(struct vs_worker *w, struct vs_port *port, uint16_t q,
+	     struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_ring *r = vs_dp.rings[port->index][q];
+	unsigned int k = rte_ring_mp_enqueue_burst(r, (void **)pkts, n, NULL);
+
+	if (unlikely(k < n)) {
+		rte_pktmbuf_free_bulk(pkts + k, n - k);
+		ctr_add(&w->ctrs[port->index].drops[VS_DROP_RING_FULL], n - k);
+	}
+}
+
+/* Sends frames for (port, q) the way ownership says. */
 static inline void
-txbuf_flush(struct vs_worker *w, struct vs_txbuf *tb)
+output(struct vs_worker *w, const struct vs_dp_conf *conf, struct vs_port *port,
+       uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (likely(!conf->rings) ||
+	    (conf->owner[port->index][q] == (int8_t)w->id &&
+	     rte_ring_empty(vs_dp.rings[port->index][q])))
+		port_tx(w, port, q, pkts, n);
+	else
+		ring_handoff(w, port, q, pkts, n);
+}
+
+/* Transmits what other workers handed over for a queue this one owns. */
+static void
+ring_drain(struct vs_worker *w, struct vs_port *port, uint16_t q)
+{
+	struct rte_ring *r = vs_dp.rings[port->index][q];
+	struct rte_mbuf *pkts[VS_BURST];
+
+	/* Bounded, like the rx side: one busy sender cannot starve the rest. */
+	for (int i = 0; i < VS_RING_DRAIN_MAX; i++) {
+		unsigned int n = rte_ring_sc_dequeue_burst(r, (void **)pkts,
+							   VS_BURST, NULL);
+
+		if (n == 0)
+			break;
+		port_tx(w, port, q, pkts, (uint16_t)n);
+	}
+}
+
+static inline void
+txbuf_flush(struct vs_worker *w, const struct vs_dp_conf *conf,
+	    struct vs_txbuf *tb, uint16_t q)
 {
 	uint16_t n = tb->n;
 
 	tb->n = 0;
-	port_tx(w, tb->port, tb->pkts, n);
+	output(w, conf, tb->port, q, tb->pkts, n);
 }
 
 static inline void
-txbuf_add(struct vs_worker *w, struct vs_port *port, struct rte_mbuf *m)
+txbuf_add(struct vs_worker *w, const struct vs_dp_conf *conf,
+	  struct vs_port *port, uint16_t q, struct rte_mbuf *m)
 {
-	struct vs_txbuf *tb = &w->txbufs[port->index];
+	uint16_t id = VS_TXBUF_ID(port->index, q);
+	struct vs_txbuf *tb = &w->txbufs[id];
 
 	if (!tb->queued) {
 		tb->queued = true;
 		tb->port = port;
-		w->dirty[w->n_dirty++] = port->index;
+		w->dirty[w->n_dirty++] = id;
 	}
 	tb->pkts[tb->n++] = m;
 	if (unlikely(tb->n == VS_BURST))
-		txbuf_flush(w, tb);
+		txbuf_flush(w, conf, tb, q);
 }
 
 static void
-flush_all(struct vs_worker *w)
+flush_all(struct vs_worker *w, const struct vs_dp_conf *conf)
 {
 	for (uint16_t i = 0; i < w->n_dirty; i++) {
 		struct vs_txbuf *tb = &w->txbufs[w->dirty[i]];
 
 		if (tb->n > 0)
-			txbuf_flush(w, tb);
+			txbuf_flush(w, conf, tb, w->dirty[i] % VS_PORT_QUEUES_MAX);
 		tb->queued = false;
 	}
 	w->n_dirty = 0;
+}
+
+/*
+ * The tx queue of port for a frame: with several enabled queues, the one
+ * its flow hashes to, so a flow keeps its order; otherwise queue 0.
+ */
+static inline uint16_t
+pick_txq(const struct vs_port *port, struct rte_mbuf *m, uint32_t *hash,
+	 bool *hashed)
+{
+	uint32_t mask = __atomic_load_n(&port->txq_mask, __ATOMIC_RELAXED);
+
+	if (likely(mask <= 1))
+		return 0;
+	if (!*hashed) {
+		*hash = vs_flow_hash(rte_pktmbuf_mtod(m, const uint8_t *),
+				     rte_pktmbuf_data_len(m));
+		*hashed = true;
+	}
+	return vs_flow_pick(*hash, mask);
 }
 
 /*
@@ -119,6 +198,8 @@ flood(struct vs_worker *w, const struct vs_dp_conf *conf,
       const struct vs_port *in, struct rte_mbuf *m)
 {
 	struct vs_port *outs[VS_MAX_PORTS];
+	bool hashed = false;
+	uint32_t hash = 0;
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < conf->n_ports; i++) {
@@ -134,7 +215,7 @@ flood(struct vs_worker *w, const struct vs_dp_conf *conf,
 	if (k > 1)
 		rte_pktmbuf_refcnt_update(m, (int16_t)(k - 1));
 	for (uint16_t i = 0; i < k; i++)
-		txbuf_add(w, outs[i], m);
+		txbuf_add(w, conf, outs[i], pick_txq(outs[i], m, &hash, &hashed), m);
 }
 
 static inline uint64_t
@@ -203,12 +284,14 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 		switch (action) {
 		case VS_L2_FORWARD: {
 			struct vs_port *p = conf->by_index[out];
+			bool hashed = false;
+			uint32_t hash;
 
 			/* An entry may outlive its port by one quiescent period. */
 			if (unlikely(p == NULL))
 				drop(w, in->index, VS_DROP_NOT_READY, m);
 			else
-				txbuf_add(w, p, m);
+				txbuf_add(w, conf, p, pick_txq(p, m, &hash, &hashed), m);
 			break;
 		}
 		case VS_L2_FLOOD:
@@ -224,11 +307,13 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 }
 
 /*
- * A cross-connect is a wire: the whole burst goes to the peer as it came,
- * in one call, with no per-frame work but counting bytes.
+ * A cross-connect is a wire: the burst goes to the peer as it came, with
+ * no per-frame work but counting bytes (and, towards a multiqueue peer,
+ * hashing flows onto its queues).
  */
 static void
-xconnect_input(struct vs_worker *w, struct vs_port *peer, struct vs_port *in,
+xconnect_input(struct vs_worker *w, const struct vs_dp_conf *conf,
+	       struct vs_port *peer, struct vs_port *in,
 	       struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vs_port_counters *ic = &w->ctrs[in->index];
@@ -238,7 +323,17 @@ xconnect_input(struct vs_worker *w, struct vs_port *peer, struct vs_port *in,
 		bytes += pkts[i]->pkt_len;
 	ctr_add(&ic->rx_packets, n);
 	ctr_add(&ic->rx_bytes, bytes);
-	port_tx(w, peer, pkts, n);
+	if (likely(__atomic_load_n(&peer->txq_mask, __ATOMIC_RELAXED) <= 1)) {
+		output(w, conf, peer, 0, pkts, n);
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		bool hashed = false;
+		uint32_t hash;
+
+		txbuf_add(w, conf, peer, pick_txq(peer, pkts[i], &hash, &hashed),
+			  pkts[i]);
+	}
 }
 
 int
@@ -260,23 +355,31 @@ vs_worker_main(void *arg)
 
 		for (uint16_t i = 0; i < wc->n_rxq; i++) {
 			struct vs_port *port = wc->rxqs[i].port;
+			uint16_t q = wc->rxqs[i].qid;
+			struct vs_port *peer;
+			uint64_t t0;
 			uint16_t n;
 
-			if (!vs_port_is_up(port))
+			if (conf->rings)
+				ring_drain(w, port, q);
+			if (!vs_port_is_up(port) || !vs_port_rxq_enabled(port, q))
 				continue;
-			n = port->ops->rx_burst(port, wc->rxqs[i].qid, w->rx_pkts,
-						VS_BURST);
+			t0 = rte_rdtsc();
+			n = port->ops->rx_burst(port, q, w->rx_pkts, VS_BURST);
 			if (n == 0)
 				continue;
 			pkts += n;
-			if (unlikely(conf->xconnect[port->index] != NULL))
-				xconnect_input(w, conf->xconnect[port->index], port,
-					       w->rx_pkts, n);
+			peer = conf->xconnect[port->index];
+			if (unlikely(peer != NULL))
+				xconnect_input(w, conf, peer, port, w->rx_pkts, n);
 			else
 				bridge_input(w, conf, port, w->rx_pkts, n, now);
+			/* What this queue cost, for load-based placement. */
+			ctr_add(&w->qctrs[port->index][q].rx_packets, n);
+			ctr_add(&w->qctrs[port->index][q].rx_cycles, rte_rdtsc() - t0);
 		}
 		if (w->n_dirty)
-			flush_all(w);
+			flush_all(w, conf);
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 
 		t = rte_rdtsc();

@@ -88,6 +88,7 @@ vs_port_alloc(const char *name, enum vs_port_kind kind,
 	port->index = (uint16_t)slot;
 	port->nb_queues = 1;
 	port->state = VS_PORT_DOWN;
+	port->numa_node = -1;
 	port->kind = kind;
 	strcpy(port->name, name);
 	__atomic_store_n(&ports[slot], port, __ATOMIC_RELEASE);

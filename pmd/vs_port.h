@@ -41,7 +41,8 @@
 	_(NO_DEST, "no_destination", "flooded frame and no other port is up")  \
 	_(NO_MBUF, "no_mbuf", "mbuf pool empty while the peer had frames to send") \
 	_(NOT_READY, "not_ready", "output port has no peer attached")          \
-	_(TX_FULL, "tx_full", "peer's receive ring (or NIC tx queue) was full")
+	_(TX_FULL, "tx_full", "peer's receive ring (or NIC tx queue) was full") \
+	_(RING_FULL, "ring_full", "hand-off ring to the queue's owner worker was full")
 
 enum vs_drop {
 #define VS_DROP_ENUM(sym, name, help) VS_DROP_##sym,
@@ -113,6 +114,7 @@ struct vs_port_events {
 	uint64_t connects;    /* a peer attached (vhost new_device, link up) */
 	uint64_t disconnects; /* a peer left (vhost destroy_device, link down) */
 	uint64_t vring_changes;
+	uint64_t numa_fallbacks; /* peer's memory on a node without mbufs */
 };
 
 struct vs_port {
@@ -120,8 +122,16 @@ struct vs_port {
 	const struct vs_port_ops *ops;
 	void *priv;           /* the kind's own state */
 	uint16_t index;       /* slot in the registry: FDB and counter key */
-	uint16_t nb_queues;   /* queue pairs the dataplane may poll */
+	uint16_t nb_queues;   /* queue pairs the dataplane polls (fixed) */
 	uint32_t state;       /* enum vs_port_state. owner: wo (release); workers: ro (acquire) */
+	/*
+	 * Queues the peer has enabled, bit q for queue q. Event source: wo
+	 * (relaxed); workers: ro. A worker polls only enabled rx queues and
+	 * spreads its transmissions over the enabled tx queues by flow.
+	 */
+	uint32_t rxq_mask;
+	uint32_t txq_mask;
+	int numa_node;        /* of the port's memory; -1 unknown. Event source: wo */
 
 	/* Control plane only. */
 	enum vs_port_kind kind;
@@ -167,6 +177,12 @@ static inline void
 vs_port_set_state(struct vs_port *port, enum vs_port_state state)
 {
 	__atomic_store_n(&port->state, state, __ATOMIC_RELEASE);
+}
+
+static inline bool
+vs_port_rxq_enabled(const struct vs_port *port, uint16_t q)
+{
+	return (__atomic_load_n(&port->rxq_mask, __ATOMIC_RELAXED) >> q) & 1;
 }
 
 static inline const char *

@@ -38,7 +38,8 @@ struct vs_vhost_port {
 	/* Event thread: wo; control: ro. */
 	uint64_t features;
 	uint16_t vrings;
-	uint32_t enabled_mask;
+	uint32_t enabled_mask; /* bit i: vring i enabled */
+	bool state_seen;       /* the guest sent vring enable/disable messages */
 	int numa_node;
 	/* Fixed at creation. */
 	bool client;
@@ -48,15 +49,31 @@ struct vs_vhost_port {
 	struct vs_vhost_queue q[VS_PORT_QUEUES_MAX];
 };
 
-static struct rte_mempool *vhost_pool;
+static struct rte_mempool *(*vhost_pool_for_node)(int node, bool *fallback);
 static void (*vhost_quiesce)(void);
 
+/* Queue masks of the port from the vrings' state: rx q = vring 2q+1. */
+static void
+publish_queue_masks(struct vs_port *port, uint32_t vrings_enabled)
+{
+	uint32_t rx = 0, tx = 0;
+
+	for (uint16_t q = 0; q < port->nb_queues; q++) {
+		if (vrings_enabled & (1u << VS_VRING_GUEST_TX(q)))
+			rx |= 1u << q;
+		if (vrings_enabled & (1u << VS_VRING_GUEST_RX(q)))
+			tx |= 1u << q;
+	}
+	__atomic_store_n(&port->rxq_mask, rx, __ATOMIC_RELAXED);
+	__atomic_store_n(&port->txq_mask, tx, __ATOMIC_RELAXED);
+}
+
 /*
- * Multiqueue stays off until every queue pair is polled, so that a guest
- * cannot put frames where nobody reads them. Offloads stay off until the
- * dataplane handles the virtio-net header's checksum and segmentation
- * requests end to end: without that a guest may hand us a frame with an
- * unfinished checksum, or expect us to segment.
+ * Offloads stay off until the dataplane handles the virtio-net header's
+ * checksum and segmentation requests end to end: without that a guest may
+ * hand us a frame with an unfinished checksum, or expect us to segment.
+ * Multiqueue is offered only by ports that poll more than one queue pair,
+ * so that a guest cannot put frames where nobody reads them.
  */
 uint64_t
 vs_vhost_disabled_features(void)
@@ -65,9 +82,7 @@ vs_vhost_disabled_features(void)
 	       (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
 	       (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO) |
 	       (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
-	       (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_HOST_UFO) |
-	       /* One queue pair is polled until multiqueue lands. */
-	       (1ULL << VIRTIO_NET_F_MQ);
+	       (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_HOST_UFO);
 }
 
 /*
@@ -223,6 +238,7 @@ new_device(int vid)
 	struct vs_port *port = port_by_vid(vid);
 	struct vs_vhost_port *vp;
 	uint64_t features = 0;
+	bool fallback = false;
 	uint16_t vrings;
 
 	if (port == NULL) {
@@ -246,15 +262,34 @@ new_device(int vid)
 	/* Polled, never kicked: ask the guest not to notify us. */
 	for (uint16_t i = 0; i < vrings; i++)
 		rte_vhost_enable_guest_notification(vid, i, 0);
+	if (vrings / 2 > port->nb_queues)
+		VS_LOG(WARNING, "port %s: the guest set up %u queue pairs, the port polls %u: "
+		       "add the port with 'queues %u' to use them all",
+		       port->name, vrings / 2, port->nb_queues, vrings / 2);
 
 	vp->vid = vid;
 	vp->features = features;
 	vp->vrings = vrings;
+	/*
+	 * Without vring enable messages (no protocol features), every ring
+	 * the guest set up is live.
+	 */
+	if (!vp->state_seen)
+		vp->enabled_mask = vrings >= 32 ? UINT32_MAX : (1u << vrings) - 1;
+	publish_queue_masks(port, vp->enabled_mask);
+	/* Frames from this guest live in mbufs on its memory's node. */
 	vp->numa_node = rte_vhost_get_numa_node(vid);
+	vp->pool = vhost_pool_for_node(vp->numa_node, &fallback);
+	if (fallback)
+		__atomic_fetch_add(&port->events.numa_fallbacks, 1, __ATOMIC_RELAXED);
+	vp->pool_ring = strncmp(rte_mempool_get_ops(vp->pool->ops_index)->name,
+				"ring_", 5) == 0 ? vp->pool->pool_data : NULL;
+	__atomic_store_n(&port->numa_node, vp->numa_node, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&port->events.connects, 1, __ATOMIC_RELAXED);
 	vs_port_set_state(port, VS_PORT_UP);
-	VS_LOG(INFO, "port %s: guest attached (vid %d, %u vrings, features 0x%" PRIx64 ")",
-	       port->name, vid, vrings, features);
+	VS_LOG(INFO, "port %s: guest attached (vid %d, %u vrings, features 0x%" PRIx64
+	       ", NUMA node %d%s)", port->name, vid, vrings, features, vp->numa_node,
+	       fallback ? ", mbufs from another node" : "");
 	return 0;
 }
 
@@ -274,6 +309,8 @@ destroy_device(int vid)
 	vhost_quiesce();
 	vp->vid = -1;
 	vp->enabled_mask = 0;
+	vp->state_seen = false;
+	publish_queue_masks(port, 0);
 	__atomic_fetch_add(&port->events.disconnects, 1, __ATOMIC_RELAXED);
 	VS_LOG(INFO, "port %s: guest detached (vid %d)", port->name, vid);
 }
@@ -287,10 +324,20 @@ vring_state_changed(int vid, uint16_t queue_id, int enable)
 	if (port == NULL || queue_id >= 32)
 		return 0;
 	vp = port->priv;
+	/* A refused second guest on the socket must not steer the first. */
+	if (vs_port_is_up(port) && vp->vid != vid)
+		return 0;
 	if (enable)
 		__atomic_fetch_or(&vp->enabled_mask, 1u << queue_id, __ATOMIC_RELAXED);
 	else
 		__atomic_fetch_and(&vp->enabled_mask, ~(1u << queue_id), __ATOMIC_RELAXED);
+	vp->state_seen = true;
+	/*
+	 * While the port is up the workers follow the change at once: a
+	 * disabled ring is neither polled nor chosen for transmission.
+	 */
+	if (vs_port_is_up(port))
+		publish_queue_masks(port, vp->enabled_mask);
 	__atomic_fetch_add(&port->events.vring_changes, 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -302,9 +349,10 @@ static const struct rte_vhost_device_ops device_ops = {
 };
 
 void
-vs_vhost_init(struct rte_mempool *pool, void (*quiesce)(void))
+vs_vhost_init(struct rte_mempool *(*pool_for_node)(int node, bool *fallback),
+	      void (*quiesce)(void))
 {
-	vhost_pool = pool;
+	vhost_pool_for_node = pool_for_node;
 	vhost_quiesce = quiesce;
 }
 
@@ -367,8 +415,8 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	struct vs_port *port;
 	int ret;
 
-	if (params->queues != 1) {
-		snprintf(err, errlen, "only 1 queue pair is supported in this version");
+	if (params->queues < 1 || params->queues > VS_PORT_QUEUES_MAX) {
+		snprintf(err, errlen, "queues must be 1 to %d", VS_PORT_QUEUES_MAX);
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -401,13 +449,9 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	vp = port->priv;
 	vp->vid = -1;
 	vp->numa_node = -1;
-	vp->pool = vhost_pool;
-	if (strncmp(rte_mempool_get_ops(vhost_pool->ops_index)->name, "ring_", 5) == 0)
-		vp->pool_ring = vhost_pool->pool_data;
 	vp->client = params->client;
 	vp->queues = params->queues;
-	/* Only queue pair 0 is polled until multiqueue lands. */
-	port->nb_queues = 1;
+	port->nb_queues = params->queues;
 	snprintf(vp->path, sizeof(vp->path), "%s", params->path);
 
 	/* In client mode rte_vhost reconnects unless told NO_RECONNECT. */
@@ -419,7 +463,8 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	}
 	vp->registered = true;
 	if (rte_vhost_driver_disable_features(vp->path,
-					      vs_vhost_disabled_features()) != 0 ||
+					      vs_vhost_disabled_features() |
+					      (params->queues == 1 ? 1ULL << VIRTIO_NET_F_MQ : 0)) != 0 ||
 	    rte_vhost_driver_callback_register(vp->path, &device_ops) != 0) {
 		snprintf(err, errlen, "cannot configure vhost-user socket %s",
 			 vp->path);

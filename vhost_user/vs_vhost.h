@@ -27,14 +27,17 @@ struct vs_vhost_params {
 	const char *name;   /* port name */
 	const char *path;   /* socket path */
 	bool client;        /* connect to path (and reconnect) instead of listening */
-	uint16_t queues;    /* queue pairs offered to the guest (1..VS_PORT_QUEUES_MAX) */
+	uint16_t queues;    /* queue pairs polled (1..VS_PORT_QUEUES_MAX); >1 offers multiqueue */
 };
 
 /*
- * Sets up the vhost-user side: pool feeds guest frames into mbufs; quiesce
- * waits until no worker holds anything read before the call.
+ * Sets up the vhost-user side: pool_for_node gives the mbuf pool for a
+ * guest whose memory is on a NUMA node (setting *fallback when it has to
+ * be another node's); quiesce waits until no worker holds anything read
+ * before the call.
  */
-void vs_vhost_init(struct rte_mempool *pool, void (*quiesce)(void));
+void vs_vhost_init(struct rte_mempool *(*pool_for_node)(int node, bool *fallback),
+		   void (*quiesce)(void));
 
 /*
  * Checks a socket path without changing anything: length, and for a
