@@ -851,3 +851,325 @@ def run(body):
     finally:
         cleanup()
     sys.exit(status)
+
+
+# --------------------------------------------------------------------------
+# The control plane: vhostswitch-ctl, the raw control socket, config files
+
+def ctl_binary(switch_bin):
+    """vhostswitch-ctl is built next to the switch."""
+    return os.path.join(os.path.dirname(os.path.abspath(switch_bin)),
+                        "vhostswitch-ctl")
+
+
+def ctl_socket(sw):
+    """The control socket Switch.args() gives the switch."""
+    return os.path.join(sw.dir, "ctl.sock")
+
+
+class CtlResult:
+    def __init__(self, words, rc, out, err):
+        self.words, self.rc, self.out, self.err = words, rc, out, err
+
+    def __repr__(self):
+        return (f"vhostswitch-ctl {' '.join(self.words)}: exit {self.rc}, "
+                f"stdout {self.out!r}, stderr {self.err!r}")
+
+
+class Ctl:
+    """Runs vhostswitch-ctl against one switch's control socket."""
+
+    def __init__(self, binary, path):
+        self.binary = binary
+        self.path = path
+
+    def run(self, *words, json_out=False, timeout=30):
+        args = [self.binary, "-s", self.path] + \
+            (["--json"] if json_out else []) + list(words)
+        try:
+            p = subprocess.run(args, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"vhostswitch-ctl {' '.join(words)}: no exit "
+                              f"within {timeout}s")
+        shown = (["--json"] if json_out else []) + list(words)
+        return CtlResult(shown, p.returncode,
+                         p.stdout.decode(errors="replace"),
+                         p.stderr.decode(errors="replace"))
+
+    def ok(self, *words, **kw):
+        """Runs a command that must succeed; returns its stdout."""
+        r = self.run(*words, **kw)
+        if r.rc != 0 or r.err != "":
+            raise TestFailure(f"expected success: {r!r}")
+        return r.out
+
+    def json(self, *words):
+        """Runs a command that must succeed with --json; returns the
+        parsed reply."""
+        out = self.ok(*words, json_out=True)
+        try:
+            return json.loads(out)
+        except ValueError as e:
+            raise TestFailure(f"vhostswitch-ctl --json {' '.join(words)}: "
+                              f"not JSON ({e}): {out!r}")
+
+    def message(self, *words):
+        """Runs a command that must succeed and print exactly one line;
+        returns the line."""
+        out = self.ok(*words)
+        if not out.endswith("\n") or out.count("\n") != 1:
+            raise TestFailure(f"vhostswitch-ctl {' '.join(words)}: expected "
+                              f"one line, got {out!r}")
+        return out[:-1]
+
+    def refused(self, *words, json_out=False):
+        """Runs a command the switch must refuse: exit status 1, nothing
+        on stdout, one line on stderr ("vhostswitch-ctl: MESSAGE" in text,
+        {"error": MESSAGE} with --json). Returns MESSAGE."""
+        r = self.run(*words, json_out=json_out)
+        if r.rc != 1 or r.out != "" or not r.err.endswith("\n") or \
+                r.err.count("\n") != 1:
+            raise TestFailure(f"expected a one-line refusal: {r!r}")
+        line = r.err[:-1]
+        if json_out:
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                raise TestFailure(f"refusal is not JSON ({e}): {r!r}")
+            if not isinstance(obj, dict) or list(obj) != ["error"]:
+                raise TestFailure(f"refusal is not {{\"error\": ...}}: {r!r}")
+            return obj["error"]
+        prefix = "vhostswitch-ctl: "
+        if not line.startswith(prefix):
+            raise TestFailure(f"refusal does not start with {prefix!r}: {r!r}")
+        return line[len(prefix):]
+
+
+def parse_table(text):
+    """A text table as vhostswitch-ctl prints it (a header of column names,
+    cells left-aligned under them) -> a list of {column: cell}. Columns are
+    cut at the header names' positions, so cells may hold blanks."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        return []
+    head = lines[0]
+    indent = len(head) - len(head.lstrip())
+    starts = [m.start() for m in re.finditer(r"\S+", head)]
+    names = head.split()
+    rows = []
+    for ln in lines[1:]:
+        if len(ln) - len(ln.lstrip()) < indent:
+            raise TestFailure(f"table row less indented than its header: "
+                              f"{ln!r} in\n{text}")
+        cells = []
+        for i, s in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else None
+            cells.append(ln[s:end].strip())
+        rows.append(dict(zip(names, cells)))
+    return rows
+
+
+def parse_fields(text):
+    """Key/value lines as vhostswitch-ctl prints an object ("key  value",
+    "key:" followed by a more indented block) -> {key: value}; a block's
+    value is its text, dedented, for parse_fields or parse_table. A line
+    of one word and no colon is a key with an empty value."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    res = {}
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        ind = len(ln) - len(ln.lstrip())
+        body = ln.strip()
+        if body.endswith(":") and " " not in body:
+            block = []
+            i += 1
+            while i < len(lines) and \
+                    len(lines[i]) - len(lines[i].lstrip()) > ind:
+                block.append(lines[i])
+                i += 1
+            strip = min(len(b) - len(b.lstrip()) for b in block) if block \
+                else 0
+            res[body[:-1]] = "\n".join(b[strip:] for b in block) + "\n"
+            continue
+        parts = body.split(None, 1)
+        res[parts[0]] = parts[1] if len(parts) > 1 else ""
+        i += 1
+    return res
+
+
+class CtlConn:
+    """One raw connection to the control socket, for what vhostswitch-ctl
+    would never send."""
+
+    def __init__(self, path, timeout=5.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        # With a timeout the socket is non-blocking, and a Unix socket's
+        # connect() fails with EAGAIN while the listen backlog is full.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self.sock.close()
+                    raise
+                time.sleep(0.01)
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, timeout):
+        self.sock.settimeout(timeout)
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed")
+        self.buf += chunk
+
+    def reply(self, timeout=5.0):
+        """Reads one reply: returns ("ok" or "error", body bytes)."""
+        try:
+            while b"\n" not in self.buf:
+                self._fill(timeout)
+            head, rest = self.buf.split(b"\n", 1)
+            m = re.fullmatch(rb"(ok|error) (\d+)", head)
+            if not m:
+                raise TestFailure(f"malformed reply header {head!r}")
+            n = int(m.group(2))
+            self.buf = rest
+            while len(self.buf) < n:
+                self._fill(timeout)
+        except (EOFError, OSError) as e:
+            raise TestFailure(f"no complete reply ({e!r}); got "
+                              f"{self.buf!r}")
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return m.group(1).decode(), body
+
+    def closed(self, timeout=5.0):
+        """True when the switch closed the connection (end of file or a
+        reset) within timeout, False when it is still open; bytes nobody
+        asked for fail the test."""
+        try:
+            self._fill(timeout)
+        except (EOFError, ConnectionResetError):
+            result = True
+        except socket.timeout:
+            result = False
+        if self.buf:
+            raise TestFailure(f"unexpected bytes from the control socket: "
+                              f"{self.buf!r}")
+        return result
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def ctl_request(path, data, timeout=5.0):
+    """Sends data on a new raw connection, reads one reply, then whether
+    the switch closed the connection: (status, body, closed)."""
+    c = CtlConn(path, timeout)
+    try:
+        c.send(data)
+        status, body = c.reply(timeout)
+        closed = c.closed(0.5)
+    finally:
+        c.close()
+    return status, body, closed
+
+
+class Soft:
+    """Collects failures of independent checks so that one run reports
+    all of them; fail() raises them together."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, fn, *args, **kw):
+        try:
+            return fn(*args, **kw)
+        except TestFailure as e:
+            self.failures.append(str(e))
+            log(f"MISMATCH: {e}")
+            return None
+
+    def eq(self, got, expected, what):
+        return self(check_eq, got, expected, what)
+
+    def true(self, cond, what):
+        return self(check, cond, what)
+
+    def fail(self):
+        if self.failures:
+            raise TestFailure(f"{len(self.failures)} check(s) failed:\n  " +
+                              "\n  ".join(self.failures))
+
+
+def run_to_exit(args, timeout=30, stdin=subprocess.DEVNULL):
+    """Runs a command that must exit by itself: (status, stdout, stderr)."""
+    log("run: " + " ".join(args))
+    proc = spawn(args, stdin=stdin, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        forget(proc)
+        raise TestFailure(f"{args}: still running after {timeout}s")
+    forget(proc)
+    return proc.returncode, out.decode(errors="replace"), \
+        err.decode(errors="replace")
+
+
+def prefix_files(prefix):
+    """What a DPDK process with this file prefix left: hugepage files and
+    its runtime directory."""
+    left = glob.glob(os.path.join(HUGEPAGE_DIR, prefix + "*"))
+    if os.path.exists(os.path.join(DPDK_RUN_DIR, prefix)):
+        left.append(os.path.join(DPDK_RUN_DIR, prefix))
+    return left
+
+
+class ConfigSwitch(Switch):
+    """A switch whose ports come from a --config file instead of --vhost
+    options. ports lists (name, socket path, "server" or "client"); start()
+    waits for every port and every server socket."""
+
+    def __init__(self, binary, config, ports, workdir, extra=(), tag="cf"):
+        super().__init__(binary, [n for n, _, _ in ports], workdir=workdir,
+                         extra=extra, tag=tag)
+        self.config = config
+        self.sockets = {n: p for n, p, mode in ports if mode == "server"}
+
+    def args(self):
+        return [self.binary, "-l", "0,1", "--main-lcore", "0", "--no-pci",
+                "--file-prefix", self.prefix, "--", "--config", self.config,
+                "--stats-interval", "0", "--ctl-socket",
+                ctl_socket(self)] + self.extra
+
+
+def stop_streams(guests):
+    """Stops every stream of guests: {flow: frames sent}."""
+    sent = {}
+    for g in guests:
+        for s in g.stream_stop():
+            sent[s["flow"]] = s["sent"]
+    return sent
+
+
+def check_streams_exact(flows, sent, timeout=30):
+    """flows: {flow: (sender GuestPort, receiver GuestPort)}; sent: {flow:
+    frames sent}. Waits for every frame, then checks each flow arrived
+    whole: each frame once, in order, none lost."""
+    for flow, (src, dst) in flows.items():
+        wait_flow(dst, src.mac, flow, sent[flow], timeout)
+    settle()
+    for flow, (src, dst) in flows.items():
+        check_flow_exact(dst, src.mac, flow, sent[flow])
