@@ -512,13 +512,18 @@ out_workers:
 	 * Workers stop first and go offline, so destroy_device callbacks from
 	 * the unregistering below do not wait on them.
 	 */
+	vs_ctl_lock();
 	vs_dp_stop();
+	vs_ctl_unlock();
 	vs_stats_print_final(stdout);
 	vs_ctl_lock();
 	destroy_all_ports();
 	vs_ctl_unlock();
 out_dp:
+	/* DPDK's telemetry thread may still ask: it takes the same lock. */
+	vs_ctl_lock();
 	vs_dp_fini();
+	vs_ctl_unlock();
 out_eal:
 	rte_eal_cleanup();
 	vs_script_free(&opts.script);

@@ -166,8 +166,11 @@ print_tables(struct print_ctx *ctx)
 	}
 	fprintf(out, "  fdb: %u entries (learned %" PRIu64 ", moved %" PRIu64
 		", aged %" PRIu64 ", full %" PRIu64 ")\n",
-		vs_fdb_count(fdb), fdb->stats.learned, fdb->stats.moved,
-		fdb->stats.aged, fdb->stats.learn_full);
+		vs_fdb_count(fdb),
+		__atomic_load_n(&fdb->stats.learned, __ATOMIC_RELAXED),
+		__atomic_load_n(&fdb->stats.moved, __ATOMIC_RELAXED),
+		__atomic_load_n(&fdb->stats.aged, __ATOMIC_RELAXED),
+		__atomic_load_n(&fdb->stats.learn_full, __ATOMIC_RELAXED));
 	fprintf(out, "  mbuf pool: %u of %u in use\n", vs_dp_mbufs_in_use(),
 		vs_dp_mbufs_total());
 }

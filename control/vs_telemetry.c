@@ -146,6 +146,11 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_start_dict(d);
 	vs_ctl_lock();
 	fdb = vs_dp_fdb();
+	/* Asked while the switch starts or stops: no dataplane to read. */
+	if (fdb == NULL) {
+		vs_ctl_unlock();
+		return -ENODEV;
+	}
 	rte_tel_data_add_dict_string(d, "version", VS_VERSION);
 	rte_tel_data_add_dict_u64(d, "uptime_ms", (uint64_t)(vs_ctl_uptime() * 1000));
 	rte_tel_data_add_dict_u64(d, "workers", vs_dp_worker_count());
@@ -155,10 +160,14 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "fdb_entries", vs_fdb_count(fdb));
 	rte_tel_data_add_dict_u64(d, "fdb_max_entries", fdb->max_entries);
 	rte_tel_data_add_dict_u64(d, "fdb_aging", fdb->aging);
-	rte_tel_data_add_dict_u64(d, "fdb_learned", fdb->stats.learned);
-	rte_tel_data_add_dict_u64(d, "fdb_moved", fdb->stats.moved);
-	rte_tel_data_add_dict_u64(d, "fdb_aged", fdb->stats.aged);
-	rte_tel_data_add_dict_u64(d, "fdb_learn_full", fdb->stats.learn_full);
+	rte_tel_data_add_dict_u64(d, "fdb_learned",
+				  __atomic_load_n(&fdb->stats.learned, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "fdb_moved",
+				  __atomic_load_n(&fdb->stats.moved, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "fdb_aged",
+				  __atomic_load_n(&fdb->stats.aged, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "fdb_learn_full",
+				  __atomic_load_n(&fdb->stats.learn_full, __ATOMIC_RELAXED));
 	vs_ctl_unlock();
 	return 0;
 }
@@ -200,7 +209,8 @@ tel_fdb(const char *cmd __rte_unused, const char *params __rte_unused,
 
 	rte_tel_data_start_array(d, RTE_TEL_CONTAINER);
 	vs_ctl_lock();
-	vs_fdb_walk(vs_dp_fdb(), add_fdb_entry, &ctx);
+	if (vs_dp_fdb() != NULL)
+		vs_fdb_walk(vs_dp_fdb(), add_fdb_entry, &ctx);
 	vs_ctl_unlock();
 	return 0;
 }

@@ -16,6 +16,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,12 @@ static uint64_t cycles_prev[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
 /* The NUMA node each port's queues were placed for. */
 static int placed_node[VS_MAX_PORTS];
 
+/*
+ * Frames the control thread itself had to drop: those left in a port's
+ * rings when the port left or the workers stopped. Control thread: rw.
+ */
+static uint64_t ctl_drops[VS_MAX_PORTS][VS_DROP_MAX];
+
 /* Counter values that read as zero (cleared by snapshot). Control only. */
 static struct vs_port_counters baseline[VS_MAX_PORTS];
 static struct vs_queue_counters qbaseline[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
@@ -70,28 +77,24 @@ errset(char *err, size_t errlen, const char *fmt, const char *detail)
 		snprintf(err, errlen, fmt, detail);
 }
 
-/* Builds a configuration from the attached ports and the assignment. */
-static struct vs_dp_conf *
-conf_build(void)
+/* Fills conf from the attached ports and the assignment. */
+static void
+conf_build(struct vs_dp_conf *conf)
 {
-	unsigned int nw = vs_dp.n_workers;
-	unsigned int total_rxq = 0;
-	struct vs_dp_conf *conf;
-	struct vs_rxq *rxqs;
-	size_t size;
+	uint16_t count[RTE_MAX_LCORE] = { 0 };
+	uint16_t next = 0;
 
-	for (uint16_t i = 0; i < n_attached; i++)
-		total_rxq += attached[i]->nb_queues;
-	size = sizeof(*conf) + nw * sizeof(conf->workers[0]);
-	/* Each worker's rxq array is sized for the worst case: all queues. */
-	conf = calloc(1, size + (size_t)nw * (total_rxq + 1) * sizeof(*rxqs));
-	if (conf == NULL)
-		return NULL;
-	rxqs = (struct vs_rxq *)((char *)conf + size);
-	for (unsigned int w = 0; w < nw; w++)
-		conf->workers[w].rxqs = rxqs + (size_t)w * (total_rxq + 1);
-	conf->rings = nw > 1;
+	memset(conf, 0, offsetof(struct vs_dp_conf, rxqs));
+	conf->rings = vs_dp.n_workers > 1;
 	memset(conf->owner, VS_NO_WORKER, sizeof(conf->owner));
+	for (uint16_t i = 0; i < n_attached; i++)
+		for (uint16_t q = 0; q < attached[i]->nb_queues; q++)
+			if (assign_cur[attached[i]->index][q] != VS_NO_WORKER)
+				count[assign_cur[attached[i]->index][q]]++;
+	for (unsigned int w = 0; w < vs_dp.n_workers; w++) {
+		conf->workers[w].first = next;
+		next += count[w];
+	}
 
 	for (uint16_t i = 0; i < n_attached; i++) {
 		struct vs_port *port = attached[i];
@@ -106,39 +109,32 @@ conf_build(void)
 		for (uint16_t q = 0; q < port->nb_queues; q++) {
 			int w = assign_cur[port->index][q];
 			struct vs_worker_conf *wc;
+			struct vs_rxq *rxq;
 
 			conf->owner[port->index][q] = (int8_t)w;
 			if (w == VS_NO_WORKER)
 				continue;
 			wc = &conf->workers[w];
-			wc->rxqs[wc->n_rxq].port = port;
-			wc->rxqs[wc->n_rxq].qid = q;
-			wc->n_rxq++;
+			rxq = &conf->rxqs[wc->first + wc->n_rxq++];
+			rxq->port = port;
+			rxq->qid = q;
 		}
 	}
-	return conf;
 }
 
-/* Publishes conf and frees the one it replaces once no worker can see it. */
+/*
+ * Builds the next configuration in the buffer not in use, publishes it,
+ * and waits until no worker can still see the previous one.
+ */
 static void
-conf_publish(struct vs_dp_conf *conf)
-{
-	struct vs_dp_conf *old =
-		__atomic_exchange_n(&vs_dp.conf, conf, __ATOMIC_ACQ_REL);
-
-	vs_dp_quiesce();
-	free(old);
-}
-
-static int
 republish(void)
 {
-	struct vs_dp_conf *conf = conf_build();
+	struct vs_dp_conf *next =
+		vs_dp.conf == vs_dp.confs[0] ? vs_dp.confs[1] : vs_dp.confs[0];
 
-	if (conf == NULL)
-		return -ENOMEM;
-	conf_publish(conf);
-	return 0;
+	conf_build(next);
+	__atomic_store_n(&vs_dp.conf, next, __ATOMIC_RELEASE);
+	vs_dp_quiesce();
 }
 
 void
@@ -160,16 +156,13 @@ is_attached(const struct vs_port *port)
 /*
  * Applies a new queue assignment: queues that change worker first lose
  * their owner for one quiescent period (see the top of this file).
- * Returns the number of queues moved, or -ENOMEM with nothing changed.
+ * Returns the number of queues moved.
  */
 static int
 assignment_apply(int8_t next[VS_MAX_PORTS][VS_PORT_QUEUES_MAX])
 {
-	int8_t saved[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
-	int8_t ownerless[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
 	int moved = 0;
 
-	memcpy(saved, assign_cur, sizeof(saved));
 	for (uint16_t i = 0; i < n_attached; i++) {
 		uint16_t p = attached[i]->index;
 
@@ -181,25 +174,15 @@ assignment_apply(int8_t next[VS_MAX_PORTS][VS_PORT_QUEUES_MAX])
 			}
 		}
 	}
-	if (moved > 0 && republish() < 0) {
-		memcpy(assign_cur, saved, sizeof(saved));
-		return -ENOMEM;
-	}
-	memcpy(ownerless, assign_cur, sizeof(ownerless));
+	if (moved > 0)
+		republish();
 	for (uint16_t i = 0; i < n_attached; i++) {
 		uint16_t p = attached[i]->index;
 
 		for (uint16_t q = 0; q < attached[i]->nb_queues; q++)
 			assign_cur[p][q] = next[p][q];
 	}
-	if (republish() < 0) {
-		/*
-		 * What is published is the ownerless step: its queues keep
-		 * their frames in their rings until a later change succeeds.
-		 */
-		memcpy(assign_cur, ownerless, sizeof(ownerless));
-		return -ENOMEM;
-	}
+	republish();
 	return moved;
 }
 
@@ -342,12 +325,17 @@ vs_dp_init(const struct vs_dp_params *params, char *err, size_t errlen)
 		vs_dp.workers[id] = w;
 	}
 
-	vs_dp.conf = conf_build();
-	if (vs_dp.conf == NULL) {
-		errset(err, errlen, "%s", "out of memory");
-		vs_dp_fini();
-		return -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		vs_dp.confs[i] = rte_zmalloc("vs_conf", sizeof(struct vs_dp_conf),
+					     RTE_CACHE_LINE_SIZE);
+		if (vs_dp.confs[i] == NULL) {
+			errset(err, errlen, "%s", "out of memory");
+			vs_dp_fini();
+			return -ENOMEM;
+		}
 	}
+	conf_build(vs_dp.confs[0]);
+	vs_dp.conf = vs_dp.confs[0];
 	return 0;
 }
 
@@ -368,19 +356,30 @@ vs_dp_start(void)
 	return 0;
 }
 
-/* Frees what a port's rings still hold, then the rings. Workers gone. */
+/*
+ * Frees, and counts as not_ready, what a port's rings still hold. Only
+ * when no worker can reach them (stopped, or the port detached).
+ */
 static void
-rings_free(uint16_t index)
+rings_drain(uint16_t index)
 {
 	for (uint16_t q = 0; q < VS_PORT_QUEUES_MAX; q++) {
 		struct rte_ring *r = vs_dp.rings[index][q];
 		void *m;
 
-		if (r == NULL)
-			continue;
-		while (rte_ring_sc_dequeue(r, &m) == 0)
+		while (r != NULL && rte_ring_sc_dequeue(r, &m) == 0) {
 			rte_pktmbuf_free(m);
-		rte_ring_free(r);
+			ctl_drops[index][VS_DROP_NOT_READY]++;
+		}
+	}
+}
+
+static void
+rings_free(uint16_t index)
+{
+	rings_drain(index);
+	for (uint16_t q = 0; q < VS_PORT_QUEUES_MAX; q++) {
+		rte_ring_free(vs_dp.rings[index][q]);
 		vs_dp.rings[index][q] = NULL;
 	}
 }
@@ -392,15 +391,8 @@ vs_dp_stop(void)
 	rte_eal_mp_wait_lcore();
 	vs_dp.running = false;
 	/* Frames handed over but never drained go back to the pool. */
-	for (uint16_t i = 0; i < n_attached; i++) {
-		for (uint16_t q = 0; q < VS_PORT_QUEUES_MAX; q++) {
-			struct rte_ring *r = vs_dp.rings[attached[i]->index][q];
-			void *m;
-
-			while (r != NULL && rte_ring_sc_dequeue(r, &m) == 0)
-				rte_pktmbuf_free(m);
-		}
-	}
+	for (uint16_t i = 0; i < n_attached; i++)
+		rings_drain(attached[i]->index);
 }
 
 void
@@ -412,8 +404,12 @@ vs_dp_fini(void)
 	}
 	for (uint16_t p = 0; p < VS_MAX_PORTS; p++)
 		rings_free(p);
-	free(vs_dp.conf);
 	vs_dp.conf = NULL;
+	for (int i = 0; i < 2; i++) {
+		rte_free(vs_dp.confs[i]);
+		vs_dp.confs[i] = NULL;
+	}
+	vs_dp.n_workers = 0;
 	rte_free(vs_dp.qsbr);
 	vs_dp.qsbr = NULL;
 	vs_fdb_free(vs_dp.fdb);
@@ -484,6 +480,8 @@ counters_raw(const struct vs_port *port, struct vs_port_counters *out)
 			out->drops[d] += __atomic_load_n(&c->drops[d],
 							 __ATOMIC_RELAXED);
 	}
+	for (int d = 0; d < VS_DROP_MAX; d++)
+		out->drops[d] += ctl_drops[port->index][d];
 	if (port->ops->read_counters != NULL)
 		port->ops->read_counters(port, out);
 }
@@ -565,19 +563,13 @@ vs_dp_port_attach(struct vs_port *port)
 	memcpy(next, assign_cur, sizeof(next));
 	place_port(port, next);
 	memcpy(assign_cur[port->index], next[port->index], sizeof(next[0]));
-	if (republish() < 0) {
-		memset(assign_cur[port->index], VS_NO_WORKER, sizeof(next[0]));
-		n_attached--;
-		rings_free(port->index);
-		return -ENOMEM;
-	}
+	republish();
 	return 0;
 }
 
 int
 vs_dp_port_detach(struct vs_port *port)
 {
-	int8_t saved[VS_PORT_QUEUES_MAX];
 	uint16_t i;
 
 	for (i = 0; i < n_attached; i++)
@@ -585,21 +577,15 @@ vs_dp_port_detach(struct vs_port *port)
 			break;
 	if (i == n_attached)
 		return -ENOENT;
-	memcpy(saved, assign_cur[port->index], sizeof(saved));
 	memmove(&attached[i], &attached[i + 1],
 		(size_t)(n_attached - i - 1) * sizeof(attached[0]));
 	n_attached--;
-	memset(assign_cur[port->index], VS_NO_WORKER, sizeof(saved));
+	memset(assign_cur[port->index], VS_NO_WORKER, sizeof(assign_cur[0]));
 	if (xc_peer[port->index] != NULL) {
 		xc_peer[xc_peer[port->index]->index] = NULL;
 		xc_peer[port->index] = NULL;
 	}
-	if (republish() < 0) {
-		/* Keep forwarding with the old configuration rather than fail. */
-		memcpy(assign_cur[port->index], saved, sizeof(saved));
-		attached[n_attached++] = port;
-		return -ENOMEM;
-	}
+	republish();
 	/* No worker can reach the port now: free its rings' frames. */
 	rings_free(port->index);
 	/* No worker can learn on this port any more: forget its stations. */
@@ -610,8 +596,6 @@ vs_dp_port_detach(struct vs_port *port)
 int
 vs_dp_xconnect(struct vs_port *a, struct vs_port *b)
 {
-	int ret;
-
 	if (!is_attached(a) || !is_attached(b))
 		return -ENOENT;
 	if (a == b)
@@ -620,11 +604,7 @@ vs_dp_xconnect(struct vs_port *a, struct vs_port *b)
 		return -EBUSY;
 	xc_peer[a->index] = b;
 	xc_peer[b->index] = a;
-	ret = republish();
-	if (ret < 0) {
-		xc_peer[a->index] = xc_peer[b->index] = NULL;
-		return ret;
-	}
+	republish();
 	/* Neither port bridges any more: forget what was learned on them. */
 	vs_fdb_flush(vs_dp.fdb, a->index, false);
 	vs_fdb_flush(vs_dp.fdb, b->index, false);
@@ -635,17 +615,12 @@ int
 vs_dp_xconnect_del(struct vs_port *a)
 {
 	struct vs_port *b = xc_peer[a->index];
-	int ret;
 
 	if (b == NULL)
 		return -ENOENT;
 	xc_peer[a->index] = xc_peer[b->index] = NULL;
-	ret = republish();
-	if (ret < 0) {
-		xc_peer[a->index] = b;
-		xc_peer[b->index] = a;
-	}
-	return ret;
+	republish();
+	return 0;
 }
 
 struct vs_port *
@@ -667,7 +642,7 @@ int
 vs_dp_pin(struct vs_port *port, uint16_t q, int lcore)
 {
 	int8_t next[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
-	int w = -1, ret;
+	int w = -1;
 
 	if (!is_attached(port))
 		return -ENOENT;
@@ -683,8 +658,8 @@ vs_dp_pin(struct vs_port *port, uint16_t q, int lcore)
 		return 0;
 	memcpy(next, assign_cur, sizeof(next));
 	next[port->index][q] = (int8_t)w;
-	ret = assignment_apply(next);
-	return ret < 0 ? ret : 0;
+	assignment_apply(next);
+	return 0;
 }
 
 /* Load of every attached queue since the previous rebalance. */
@@ -766,8 +741,7 @@ vs_dp_rebalance(enum vs_rebalance_policy policy)
 	if (ret < 0)
 		return ret;
 	ret = assignment_apply(next);
-	if (ret >= 0)
-		window_restart(now_cycles);
+	window_restart(now_cycles);
 	return ret;
 }
 
@@ -820,8 +794,8 @@ auto_rebalance(uint32_t now)
 		return;
 	if (propose(VS_SCHED_CYCLES, next, &before, &after, now_cycles) < 0)
 		return;
-	if (after < before * (1.0 - VS_REBALANCE_MIN_GAIN) &&
-	    assignment_apply(next) >= 0) {
+	if (after < before * (1.0 - VS_REBALANCE_MIN_GAIN)) {
+		assignment_apply(next);
 		window_restart(now_cycles);
 		autobal.runs++;
 	}
@@ -896,7 +870,7 @@ vs_dp_worker_info(unsigned int idx, struct vs_worker_info *info)
 	const struct vs_worker *w;
 	const struct vs_dp_conf *conf;
 
-	if (idx >= vs_dp.n_workers)
+	if (idx >= vs_dp.n_workers || vs_dp.conf == NULL)
 		return -ENOENT;
 	w = vs_dp.workers[idx];
 	conf = __atomic_load_n(&vs_dp.conf, __ATOMIC_ACQUIRE);
@@ -904,8 +878,10 @@ vs_dp_worker_info(unsigned int idx, struct vs_worker_info *info)
 	info->numa_node = (int)rte_lcore_to_socket_id(w->lcore_id);
 	info->n_rxq = conf->workers[idx].n_rxq;
 	for (unsigned int q = 0; q < info->n_rxq && q < VS_WORKER_INFO_RXQS; q++) {
-		info->rxqs[q].port = conf->workers[idx].rxqs[q].port->index;
-		info->rxqs[q].qid = conf->workers[idx].rxqs[q].qid;
+		const struct vs_rxq *rxq = &conf->rxqs[conf->workers[idx].first + q];
+
+		info->rxqs[q].port = rxq->port->index;
+		info->rxqs[q].qid = rxq->qid;
 	}
 	info->stats.busy_cycles = __atomic_load_n(&w->stats.busy_cycles, __ATOMIC_RELAXED);
 	info->stats.idle_cycles = __atomic_load_n(&w->stats.idle_cycles, __ATOMIC_RELAXED);

@@ -95,14 +95,16 @@ unsigned int vs_dp_mbufs_total(void);
 
 /*
  * Puts a port into the forwarding configuration (its queues get polled,
- * floods reach it) and zeroes its counters. Returns 0 or -errno.
+ * floods reach it) and zeroes its counters. Returns 0, -EEXIST, -ENOSPC,
+ * or -ENOMEM (its hand-off rings could not be created).
  */
 int vs_dp_port_attach(struct vs_port *port);
 
 /*
  * Takes a port out of the forwarding configuration. On return no worker
- * holds a reference to it or to any of its frames, and its FDB entries are
- * gone; the caller may destroy it. Returns 0 or -ENOENT.
+ * holds a reference to it or to any of its frames (frames still waiting
+ * in its rings are freed and counted as not_ready), and its FDB entries
+ * are gone; the caller may destroy it. Returns 0 or -ENOENT (not attached).
  */
 int vs_dp_port_detach(struct vs_port *port);
 

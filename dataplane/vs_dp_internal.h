@@ -25,16 +25,21 @@ struct vs_rxq {
 	uint16_t qid;
 };
 
+#define VS_MAX_RXQS (VS_MAX_PORTS * VS_PORT_QUEUES_MAX)
+
+/* A worker's queues: rxqs[first .. first + n_rxq) of its configuration. */
 struct vs_worker_conf {
+	uint16_t first;
 	uint16_t n_rxq;
-	struct vs_rxq *rxqs;
 };
 
 /*
- * A forwarding configuration: immutable once published. The control
- * thread builds a new one for every change, publishes it with a release
- * store, waits for a quiescent period, and only then frees the old one
- * (DESIGN.md invariant 5).
+ * A forwarding configuration: immutable once published. There are two,
+ * allocated at start-up at their largest size: the control thread builds
+ * the next one in the buffer not in use, publishes it with a release
+ * store and waits for a quiescent period (DESIGN.md invariant 5), after
+ * which the other buffer is free for the next change. So a change never
+ * allocates, and never fails half-way.
  */
 struct vs_dp_conf {
 	uint16_t n_ports;
@@ -49,7 +54,8 @@ struct vs_dp_conf {
 	struct vs_port *xconnect[VS_MAX_PORTS]; /* port index -> peer, or NULL */
 	/* Worker that transmits on (port, queue); VS_NO_WORKER while it moves. */
 	int8_t owner[VS_MAX_PORTS][VS_PORT_QUEUES_MAX];
-	struct vs_worker_conf workers[];        /* one per worker */
+	struct vs_worker_conf workers[RTE_MAX_LCORE];
+	struct vs_rxq rxqs[VS_MAX_RXQS];        /* grouped by worker */
 };
 
 /* Frames waiting for one (port, queue). */
@@ -91,6 +97,7 @@ struct __rte_cache_aligned vs_worker {
 /* Shared dataplane state. */
 struct vs_dp {
 	struct vs_dp_conf *conf; /* control: wo (release); workers: ro (acquire) */
+	struct vs_dp_conf *confs[2]; /* the two buffers conf points into */
 	bool stop;               /* control: wo; workers: ro */
 	bool running;
 	unsigned int n_workers;

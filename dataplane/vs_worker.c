@@ -80,8 +80,13 @@ port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
 	ctr_add(&c->tx_packets, sent);
 	ctr_add(&c->tx_bytes, bytes);
 	ctr_add(&w->qctrs[port->index][q].tx_packets, sent);
-	if (unlikely(sent < n))
-		ctr_add(&c->drops[VS_DROP_TX_FULL], n - sent);
+	if (unlikely(sent < n)) {
+		/* A queue the guest just disabled refuses all: not a full ring. */
+		bool enabled = (__atomic_load_n(&port->txq_mask, __ATOMIC_RELAXED) >> q) & 1;
+
+		ctr_add(&c->drops[enabled ? VS_DROP_TX_FULL : VS_DROP_NOT_READY],
+			n - sent);
+	}
 }
 
 /* Hands frames to the worker that owns (port, q), through its ring. */
@@ -350,12 +355,13 @@ vs_worker_main(void *arg)
 		const struct vs_dp_conf *conf =
 			__atomic_load_n(&vs_dp.conf, __ATOMIC_ACQUIRE);
 		const struct vs_worker_conf *wc = &conf->workers[w->id];
+		const struct vs_rxq *rxqs = &conf->rxqs[wc->first];
 		uint32_t now = vs_fdb_time(w->fdb);
 		uint64_t pkts = 0, t;
 
 		for (uint16_t i = 0; i < wc->n_rxq; i++) {
-			struct vs_port *port = wc->rxqs[i].port;
-			uint16_t q = wc->rxqs[i].qid;
+			struct vs_port *port = rxqs[i].port;
+			uint16_t q = rxqs[i].qid;
 			struct vs_port *peer;
 			uint64_t t0;
 			uint16_t n;

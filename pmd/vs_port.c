@@ -25,10 +25,12 @@ const char *const vs_drop_help[VS_DROP_MAX] = {
 };
 
 /*
- * The registry is changed only by the control thread. A slot is published
- * with a release store once the port is filled in. Threads other than the
- * control thread (rte_vhost callbacks) walk it with vs_port_foreach(),
- * whose lock keeps a port from being freed under them.
+ * The registry is changed only by the control plane, under its control
+ * lock. A slot is published with a release store once the port is filled
+ * in. Threads without the control lock (rte_vhost callbacks) walk it with
+ * vs_port_find(), whose lock keeps a port from being freed under them; it
+ * is held only for quick, non-blocking work, because a vhost callback may
+ * run while a worker waits on the guest's queue lock.
  */
 static struct vs_port *ports[VS_MAX_PORTS];
 static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -129,14 +131,28 @@ vs_port_by_name(const char *name)
 void
 vs_port_foreach(void (*fn)(struct vs_port *port, void *arg), void *arg)
 {
-	pthread_mutex_lock(&free_lock);
 	for (int i = 0; i < VS_MAX_PORTS; i++) {
 		struct vs_port *port = vs_port_by_index((uint16_t)i);
 
 		if (port != NULL)
 			fn(port, arg);
 	}
+}
+
+struct vs_port *
+vs_port_find(bool (*match)(const struct vs_port *port, void *arg), void *arg)
+{
+	struct vs_port *found = NULL;
+
+	pthread_mutex_lock(&free_lock);
+	for (int i = 0; i < VS_MAX_PORTS && found == NULL; i++) {
+		struct vs_port *port = vs_port_by_index((uint16_t)i);
+
+		if (port != NULL && match(port, arg))
+			found = port;
+	}
 	pthread_mutex_unlock(&free_lock);
+	return found;
 }
 
 unsigned int

@@ -32,15 +32,16 @@
 /*
  * Drop reasons, declared once: the enum, the names in every output and the
  * help text all come from here. A frame dropped on input is counted on its
- * ingress port, one dropped on output on its egress port.
+ * ingress port, one dropped on output on its egress port (on the ingress
+ * port when the learned egress port has just left the bridge).
  */
 #define VS_FOREACH_DROP(_)                                                     \
 	_(RUNT, "runt", "frame shorter than an Ethernet header")               \
 	_(BAD_SRC_MAC, "bad_src_mac", "source MAC is zero or a group address") \
 	_(SAME_PORT, "same_port", "destination was learned on the ingress port") \
 	_(NO_DEST, "no_destination", "flooded frame and no other port is up")  \
-	_(NO_MBUF, "no_mbuf", "mbuf pool empty while the peer had frames to send") \
-	_(NOT_READY, "not_ready", "output port has no peer attached")          \
+	_(NO_MBUF, "no_mbuf", "receive polls that found the mbuf pool empty (frames wait in the peer's ring)") \
+	_(NOT_READY, "not_ready", "output port (or its queue) not ready, or gone from the bridge") \
 	_(TX_FULL, "tx_full", "peer's receive ring (or NIC tx queue) was full") \
 	_(RING_FULL, "ring_full", "hand-off ring to the queue's owner worker was full")
 
@@ -155,11 +156,20 @@ struct vs_port *vs_port_by_name(const char *name);
 struct vs_port *vs_port_by_index(uint16_t index);
 
 /*
- * Calls fn for every registered port, in index order. Safe from any
- * thread: no port is freed during the walk. fn must not allocate or free
- * ports.
+ * Calls fn for every registered port, in index order. For the control
+ * plane, which holds the control lock: ports are freed only under it.
  */
 void vs_port_foreach(void (*fn)(struct vs_port *port, void *arg), void *arg);
+
+/*
+ * Returns the first port that match() accepts, or NULL. For threads that
+ * do not hold the control lock (rte_vhost's event thread): a lock keeps
+ * ports from being freed during the walk, so match() must be quick and
+ * must not block. The port returned stays valid only as long as the
+ * caller knows nobody frees it (a vhost callback: until unregistration).
+ */
+struct vs_port *vs_port_find(bool (*match)(const struct vs_port *port, void *arg),
+			     void *arg);
 
 /* Number of registered ports. */
 unsigned int vs_port_count(void);

@@ -116,12 +116,11 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 	if (likely(got > 0))
 		return got;
 	/*
-	 * Nothing came: either the guest sent nothing or the library could
-	 * not allocate mbufs. Only look closer when the pool's shared ring and
-	 * this lcore's cache are nearly empty, so the idle poll stays cheap.
+	 * Nothing came. When the pool is nearly empty that is likely why:
+	 * count the poll. (Asking the ring how much the guest has queued
+	 * would wait on the ring's lock, which a worker must never do.)
 	 */
-	if (unlikely(pool_nearly_empty(vp, n)) &&
-	    rte_vhost_rx_queue_count(vp->vid, vring) > 0)
+	if (unlikely(pool_nearly_empty(vp, n)))
 		__atomic_store_n(&vp->q[qid].rx_nombuf, vp->q[qid].rx_nombuf + 1,
 				 __ATOMIC_RELAXED);
 	return 0;
@@ -174,32 +173,18 @@ static const struct vs_port_ops vhost_ops = {
 	.destroy = vhost_destroy,
 };
 
-struct find_arg {
-	const char *path;
-	int vid;
-	struct vs_port *found;
-};
-
-static void
-match_port(struct vs_port *port, void *arg)
+static bool
+match_path(const struct vs_port *port, void *arg)
 {
-	struct find_arg *fa = arg;
-	struct vs_vhost_port *vp = port->priv;
+	const struct vs_vhost_port *vp = port->priv;
 
-	if (port->kind != VS_PORT_KIND_VHOST || fa->found != NULL)
-		return;
-	if ((fa->path != NULL && strcmp(vp->path, fa->path) == 0) ||
-	    (fa->path == NULL && vp->vid == fa->vid))
-		fa->found = port;
+	return port->kind == VS_PORT_KIND_VHOST && strcmp(vp->path, arg) == 0;
 }
 
 static struct vs_port *
 port_by_path(const char *path)
 {
-	struct find_arg fa = { .path = path, .vid = -1 };
-
-	vs_port_foreach(match_port, &fa);
-	return fa.found;
+	return vs_port_find(match_path, (void *)(uintptr_t)path);
 }
 
 struct vs_port *
@@ -267,9 +252,9 @@ new_device(int vid)
 		       "add the port with 'queues %u' to use them all",
 		       port->name, vrings / 2, port->nb_queues, vrings / 2);
 
-	vp->vid = vid;
-	vp->features = features;
-	vp->vrings = vrings;
+	__atomic_store_n(&vp->vid, vid, __ATOMIC_RELAXED);
+	__atomic_store_n(&vp->features, features, __ATOMIC_RELAXED);
+	__atomic_store_n(&vp->vrings, vrings, __ATOMIC_RELAXED);
 	/*
 	 * Without vring enable messages (no protocol features), every ring
 	 * the guest set up is live.
@@ -278,7 +263,7 @@ new_device(int vid)
 		vp->enabled_mask = vrings >= 32 ? UINT32_MAX : (1u << vrings) - 1;
 	publish_queue_masks(port, vp->enabled_mask);
 	/* Frames from this guest live in mbufs on its memory's node. */
-	vp->numa_node = rte_vhost_get_numa_node(vid);
+	__atomic_store_n(&vp->numa_node, rte_vhost_get_numa_node(vid), __ATOMIC_RELAXED);
 	vp->pool = vhost_pool_for_node(vp->numa_node, &fallback);
 	if (fallback)
 		__atomic_fetch_add(&port->events.numa_fallbacks, 1, __ATOMIC_RELAXED);
@@ -307,11 +292,18 @@ destroy_device(int vid)
 	vs_port_set_state(port, VS_PORT_DOWN);
 	/* DESIGN.md invariant 2: after we return, no worker uses vid. */
 	vhost_quiesce();
-	vp->vid = -1;
+	__atomic_fetch_add(&port->events.disconnects, 1, __ATOMIC_RELAXED);
+	/*
+	 * While we waited, new_device for another connection may have taken
+	 * the port (unregistering runs this callback on the control thread,
+	 * beside the event thread): then the port is no longer ours to reset.
+	 */
+	if (vs_port_is_up(port) || __atomic_load_n(&vp->vid, __ATOMIC_RELAXED) != vid)
+		return;
+	__atomic_store_n(&vp->vid, -1, __ATOMIC_RELAXED);
 	vp->enabled_mask = 0;
 	vp->state_seen = false;
 	publish_queue_masks(port, 0);
-	__atomic_fetch_add(&port->events.disconnects, 1, __ATOMIC_RELAXED);
 	VS_LOG(INFO, "port %s: guest detached (vid %d)", port->name, vid);
 }
 
@@ -493,9 +485,9 @@ vs_vhost_port_info(const struct vs_port *port, struct vs_vhost_info *info)
 	info->path = vp->path;
 	info->client = vp->client;
 	info->vid = __atomic_load_n(&vp->vid, __ATOMIC_RELAXED);
-	info->features = vp->features;
-	info->vrings = vp->vrings;
+	info->features = __atomic_load_n(&vp->features, __ATOMIC_RELAXED);
+	info->vrings = __atomic_load_n(&vp->vrings, __ATOMIC_RELAXED);
 	info->enabled_mask = __atomic_load_n(&vp->enabled_mask, __ATOMIC_RELAXED);
-	info->numa_node = vp->numa_node;
+	info->numa_node = __atomic_load_n(&vp->numa_node, __ATOMIC_RELAXED);
 	return 0;
 }
