@@ -16,15 +16,22 @@
  *   e.g. vs-testguest -l 0 --no-pci --in-memory --single-file-segments \
  *        --vdev net_virtio_user0,path=/tmp/a.sock,mac=02:00:00:00:00:0a --
  *
- * --mbufs sizes the packet pool (default 4096 per port, enough for rings
- * of up to 1024 entries; give each port 2 * queue_size + 1024 for more).
- * Once its ports are started it prints {"ok":true,"cmd":"ready","ports":N}.
+ * --mbufs sizes the packet pool (default 4096 per queue pair, enough for
+ * rings of up to 1024 entries; give each queue pair 2 * queue_size + 1024
+ * for more). Once its ports are started it prints
+ * {"ok":true,"cmd":"ready","ports":N}.
+ *
+ * Multiqueue: a vdev with queues=N (virtio-user's devarg) gets N rx and N
+ * tx queues (at most 8), all of them configured, so the device enables
+ * every queue pair. Every rx queue is polled; a flow is always sent on tx
+ * queue (flow % N), so the order of one flow means something. With
+ * queues=1 (the default) everything is as on a single-queue port.
  *
  * Commands (arguments are key=value, in any order; [] marks optional ones,
  * with their defaults; PORT is a port index 0..n-1 in --vdev order):
  *
  *   info
- *       Ports, their MACs and link state.
+ *       Ports, their MACs, link state and queue pairs ("queues").
  *   wait_up [timeout_ms=5000]
  *       Replies when every port's link is up, or ok=false at the timeout.
  *   send port=PORT dst=MAC count=N [len=60] [flow=0] [pps=0] [src=MAC]
@@ -35,12 +42,20 @@
  *       beyond the paced schedule. Replies {"sent":S,"failed":F} when done;
  *       receiving and streams go on meanwhile. dst may be "bcast". src
  *       overrides the Ethernet source (to provoke the switch's drops).
+ *       [proto=raw|udp]: raw (the default) is our ether type right after
+ *       the Ethernet header; udp carries the same header and payload in
+ *       IPv4/UDP (10.m3.m4.m5 from each MAC's last three bytes, source
+ *       port 10000 + flow, destination port 0x88B5), so that a switch
+ *       that hashes addresses and ports sees each flow as its own; len
+ *       is then 70..1514 (default 70).
  *   stream_start port=PORT dst=MAC pps=R [flow=0] [len=60] [src=MAC]
- *       Starts a continuous paced stream in the background; replies its id.
+ *        [proto=raw|udp]
+ *       Starts a continuous paced stream in the background; replies its
+ *       id. At most 32 streams run at once.
  *   stream_stop [id=ID]
  *       Stops one stream (or all) and replies each one's sent count.
  *   rx port=PORT enable=0|1
- *       Stops (0) or resumes (1) polling the port's rx queue, so that its
+ *       Stops (0) or resumes (1) polling the port's rx queues, so that its
  *       ring fills up and the switch has to drop for a full ring.
  *   stats [port=PORT]
  *       Per port: rx frames and bytes, rx_good (every byte matched),
@@ -49,7 +64,10 @@
  *       tx_failed (given up by send), tx_partial (partial bursts retried),
  *       tx_nombuf; tx_flows: per flow the frames sent and the next
  *       sequence number; rx_flows: per (source MAC, flow) received,
- *       in_order, out_of_order, duplicates, lost, min_seq, max_seq.
+ *       in_order, out_of_order, duplicates, lost, min_seq, max_seq,
+ *       rxq_mask (bit q set: a frame of it arrived on rx queue q).
+ *       Also per port: queues (queue pairs), rxq_frames and txq_frames
+ *       (arrays, frames received and sent per queue).
  *   clear
  *       Zeroes every counter and forgets every rx flow. Sequence numbers
  *       of tx flows go on, so a receiver never mistakes new frames for
@@ -59,7 +77,8 @@
  *       up the EAL and exits 0. End of input on stdin does the same.
  *
  * Frame format (ether type 0x88B5, IEEE local experimental):
- *   Ethernet header (the source MAC names the sender), then struct tg_hdr
+ *   Ethernet header (the source MAC names the sender), with proto=udp an
+ *   IPv4 and a UDP header (ether type 0x0800), then struct tg_hdr
  *   in network order: magic "VSTG", flow id, 64-bit sequence number, TSC
  *   at transmission, frame length; then a payload whose every byte is a
  *   function of (flow, seq, offset), so the receiver checks all of them.
@@ -91,20 +110,25 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_udp.h>
 
 #define TG_MAX_PORTS 8
 #define TG_MAX_FLOWS 256       /* flow ids 0..TG_MAX_FLOWS-1 */
 #define TG_MAX_RX_FLOWS 64     /* (source MAC, flow) pairs tracked per port */
-#define TG_MAX_STREAMS 8
+#define TG_MAX_STREAMS 32
+#define TG_MAX_QUEUES 8        /* queue pairs per port (virtio-user queues=) */
 #define TG_BURST 32
 #define TG_RX_BURSTS_PER_VISIT 8
 #define TG_WINDOW 4096         /* sequence numbers remembered for duplicates */
 #define TG_ETHER_TYPE 0x88B5
 #define TG_MAGIC 0x56535447u   /* "VSTG" */
+#define TG_UDP_DPORT 0x88B5    /* proto=udp: destination port of our frames */
+#define TG_UDP_SPORT 10000     /* proto=udp: source port is this + flow */
 #define TG_MIN_LEN 60
 #define TG_MAX_LEN 1514
 #define TG_FRAME_BUF 2048
@@ -124,6 +148,9 @@ struct tg_hdr {
 } __rte_packed;
 
 #define TG_HDRS_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct tg_hdr))
+#define TG_UDP_OFF (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
+		    sizeof(struct rte_udp_hdr))
+#define TG_UDP_HDRS_LEN (TG_UDP_OFF + sizeof(struct tg_hdr))
 
 struct tg_rx_flow {
 	bool used;
@@ -135,12 +162,14 @@ struct tg_rx_flow {
 	uint64_t duplicates;    /* seq seen before (within TG_WINDOW) */
 	uint64_t min_seq;
 	uint64_t max_seq;
+	uint32_t rxq_mask;      /* bit q: a frame arrived on rx queue q */
 	/* Bit (seq % TG_WINDOW) is set once seq in (max_seq - TG_WINDOW, max_seq] arrived. */
 	uint64_t seen[TG_WINDOW / 64];
 };
 
 struct tg_port {
 	uint16_t port_id;
+	uint16_t nb_queues;     /* rx and tx queues, one pair per vhost queue pair */
 	struct rte_ether_addr mac;
 	bool rx_paused;
 
@@ -161,6 +190,9 @@ struct tg_port {
 	uint64_t tx_nombuf;
 	uint64_t tx_flow_sent[TG_MAX_FLOWS];
 	uint64_t tx_seq[TG_MAX_FLOWS]; /* next sequence number; survives clear */
+
+	uint64_t rxq_frames[TG_MAX_QUEUES]; /* frames per rx queue */
+	uint64_t txq_frames[TG_MAX_QUEUES]; /* frames sent per tx queue */
 };
 
 /* One paced sender: the body of a send command or of a stream. */
@@ -169,6 +201,7 @@ struct tg_sender {
 	uint16_t port;
 	uint16_t len;
 	uint32_t flow;
+	bool udp;             /* proto=udp: in IPv4/UDP */
 	struct rte_ether_addr dst;
 	struct rte_ether_addr src;
 	uint64_t count;       /* 0: until stopped */
@@ -385,8 +418,37 @@ rx_flow_lost(const struct tg_rx_flow *f)
 	return span > unique ? span - unique : 0;
 }
 
+/*
+ * proto=udp frames: our header behind IPv4 (no options) and UDP to port
+ * TG_UDP_DPORT. Returns true when d holds such a frame; *bad is set when
+ * its IPv4 or UDP header does not match what a sender builds.
+ */
+static bool
+rx_is_udp(const uint8_t *d, uint32_t len, bool *bad)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)d;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip + 1);
+	const struct tg_hdr *h = (const struct tg_hdr *)(udp + 1);
+
+	if (len < TG_UDP_HDRS_LEN ||
+	    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    ip->version_ihl != RTE_IPV4_VHL_DEF ||
+	    ip->next_proto_id != IPPROTO_UDP ||
+	    udp->dst_port != rte_cpu_to_be_16(TG_UDP_DPORT) ||
+	    h->magic != rte_cpu_to_be_32(TG_MAGIC))
+		return false;
+	*bad = len > TG_MAX_LEN ||
+	       rte_be_to_cpu_16(ip->total_length) != len - sizeof(*eth) ||
+	       rte_be_to_cpu_16(udp->dgram_len) != len - sizeof(*eth) - sizeof(*ip) ||
+	       rte_be_to_cpu_16(udp->src_port) !=
+			TG_UDP_SPORT + rte_be_to_cpu_32(h->flow) ||
+	       rte_ipv4_cksum(ip) != 0; /* over a valid header, with its sum */
+	return true;
+}
+
 static void
-rx_one(struct tg_port *p, struct rte_mbuf *m)
+rx_one(struct tg_port *p, uint16_t q, struct rte_mbuf *m)
 {
 	uint8_t buf[TG_FRAME_BUF];
 	const struct rte_ether_hdr *eth;
@@ -394,11 +456,14 @@ rx_one(struct tg_port *p, struct rte_mbuf *m)
 	const uint8_t *d;
 	struct tg_rx_flow *f;
 	uint32_t len = m->pkt_len;
+	uint32_t off = TG_HDRS_LEN;
 	uint32_t flow;
 	uint64_t seq;
+	bool bad = false;
 
 	p->rx_frames++;
 	p->rx_bytes += len;
+	p->rxq_frames[q]++;
 	if (len < TG_HDRS_LEN) {
 		p->rx_foreign++;
 		return;
@@ -407,8 +472,11 @@ rx_one(struct tg_port *p, struct rte_mbuf *m)
 	d = rte_pktmbuf_read(m, 0, RTE_MIN(len, (uint32_t)sizeof(buf)), buf);
 	eth = (const struct rte_ether_hdr *)d;
 	h = (const struct tg_hdr *)(d + sizeof(*eth));
-	if (eth->ether_type != rte_cpu_to_be_16(TG_ETHER_TYPE) ||
-	    h->magic != rte_cpu_to_be_32(TG_MAGIC)) {
+	if (rx_is_udp(d, len, &bad)) {
+		off = TG_UDP_HDRS_LEN;
+		h = (const struct tg_hdr *)(d + TG_UDP_OFF);
+	} else if (eth->ether_type != rte_cpu_to_be_16(TG_ETHER_TYPE) ||
+		   h->magic != rte_cpu_to_be_32(TG_MAGIC)) {
 		p->rx_foreign++;
 		return;
 	}
@@ -417,8 +485,8 @@ rx_one(struct tg_port *p, struct rte_mbuf *m)
 		p->rx_not_for_us++;
 	flow = rte_be_to_cpu_32(h->flow);
 	seq = rte_be_to_cpu_64(h->seq);
-	if (len > TG_MAX_LEN || rte_be_to_cpu_16(h->len) != len ||
-	    !tg_check(d + TG_HDRS_LEN, len - TG_HDRS_LEN, flow, seq)) {
+	if (bad || len > TG_MAX_LEN || rte_be_to_cpu_16(h->len) != len ||
+	    !tg_check(d + off, len - off, flow, seq)) {
 		p->rx_bad++;
 		return;
 	}
@@ -428,6 +496,7 @@ rx_one(struct tg_port *p, struct rte_mbuf *m)
 		p->rx_flow_overflow++;
 		return;
 	}
+	f->rxq_mask |= 1u << q;
 	rx_flow_account(f, seq);
 }
 
@@ -440,17 +509,51 @@ rx_poll(struct tg_port *p)
 
 	if (p->rx_paused)
 		return 0;
-	for (int b = 0; b < TG_RX_BURSTS_PER_VISIT; b++) {
-		uint16_t n = rte_eth_rx_burst(p->port_id, 0, pkts, TG_BURST);
+	for (uint16_t q = 0; q < p->nb_queues; q++) {
+		for (int b = 0; b < TG_RX_BURSTS_PER_VISIT; b++) {
+			uint16_t n = rte_eth_rx_burst(p->port_id, q, pkts, TG_BURST);
 
-		for (uint16_t i = 0; i < n; i++)
-			rx_one(p, pkts[i]);
-		rte_pktmbuf_free_bulk(pkts, n);
-		total += n;
-		if (n < TG_BURST)
-			break;
+			for (uint16_t i = 0; i < n; i++)
+				rx_one(p, q, pkts[i]);
+			rte_pktmbuf_free_bulk(pkts, n);
+			total += n;
+			if (n < TG_BURST)
+				break;
+		}
 	}
 	return total;
+}
+
+/* An IPv4 address for a MAC, to give proto=udp frames distinct addresses. */
+static rte_be32_t
+mac_ip(const struct rte_ether_addr *a)
+{
+	const uint8_t *b = a->addr_bytes;
+
+	return rte_cpu_to_be_32(RTE_IPV4(10, b[3], b[4], b[5]));
+}
+
+/* The IPv4 and UDP headers of a proto=udp frame of s. */
+static void
+build_udp(const struct tg_sender *s, uint8_t *d)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + sizeof(struct rte_ether_hdr));
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(s->len - sizeof(struct rte_ether_hdr));
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = mac_ip(&s->src);
+	ip->dst_addr = mac_ip(&s->dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(TG_UDP_SPORT + s->flow);
+	udp->dst_port = rte_cpu_to_be_16(TG_UDP_DPORT);
+	udp->dgram_len = rte_cpu_to_be_16(s->len - sizeof(struct rte_ether_hdr) -
+					  sizeof(*ip));
+	udp->dgram_cksum = 0; /* none: IPv4 allows it */
 }
 
 /* Fills n fresh mbufs with the sender's next frames; 0 when the pool is dry. */
@@ -469,18 +572,25 @@ build_frames(const struct tg_sender *s, struct tg_port *p,
 		uint8_t *d = (uint8_t *)rte_pktmbuf_append(pkts[i], s->len);
 		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
 		struct tg_hdr *h = (struct tg_hdr *)(d + sizeof(*eth));
+		uint32_t off = TG_HDRS_LEN;
 		uint64_t seq = seq0 + i;
 
 		eth->dst_addr = s->dst;
 		eth->src_addr = s->src;
 		eth->ether_type = rte_cpu_to_be_16(TG_ETHER_TYPE);
+		if (s->udp) {
+			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+			build_udp(s, d);
+			h = (struct tg_hdr *)(d + TG_UDP_OFF);
+			off = TG_UDP_HDRS_LEN;
+		}
 		h->magic = rte_cpu_to_be_32(TG_MAGIC);
 		h->flow = rte_cpu_to_be_32(s->flow);
 		h->seq = rte_cpu_to_be_64(seq);
 		h->tsc = rte_cpu_to_be_64(tsc);
 		h->len = rte_cpu_to_be_16(s->len);
 		h->reserved = 0;
-		tg_fill(d + TG_HDRS_LEN, s->len - TG_HDRS_LEN, s->flow, seq);
+		tg_fill(d + off, s->len - off, s->flow, seq);
 	}
 	return n;
 }
@@ -496,6 +606,8 @@ sender_run(struct tg_sender *s, uint64_t now)
 	struct tg_port *p = &ports[s->port];
 	struct rte_mbuf *pkts[TG_BURST];
 	uint64_t due = s->count ? s->count : UINT64_MAX;
+	/* One queue per flow, so that the flow's order means something. */
+	uint16_t q = (uint16_t)(s->flow % p->nb_queues);
 	uint16_t n, k;
 
 	if (s->pps) {
@@ -510,7 +622,7 @@ sender_run(struct tg_sender *s, uint64_t now)
 	n = build_frames(s, p, pkts, n);
 	if (n == 0)
 		return 0;
-	k = rte_eth_tx_burst(p->port_id, 0, pkts, n);
+	k = rte_eth_tx_burst(p->port_id, q, pkts, n);
 	if (k < n) {
 		rte_pktmbuf_free_bulk(pkts + k, n - k);
 		p->tx_partial++;
@@ -519,6 +631,7 @@ sender_run(struct tg_sender *s, uint64_t now)
 	p->tx_flow_sent[s->flow] += k;
 	p->tx_sent += k;
 	p->tx_bytes += (uint64_t)k * s->len;
+	p->txq_frames[q] += k;
 	s->sent += k;
 	return k;
 }
@@ -597,11 +710,19 @@ static int
 parse_sender(const char *cmd, const struct tg_arg *args, int n,
 	     struct tg_sender *s, bool pps_required)
 {
-	uint64_t port, len, flow, pps;
+	uint64_t port, len, flow, pps, min_len = TG_MIN_LEN;
+	const char *proto = arg_get(args, n, "proto");
 
 	memset(s, 0, sizeof(*s));
+	if (proto != NULL && strcmp(proto, "udp") == 0) {
+		s->udp = true;
+		min_len = TG_UDP_HDRS_LEN;
+	} else if (proto != NULL && strcmp(proto, "raw") != 0) {
+		reply_error(cmd, "proto must be raw or udp");
+		return -1;
+	}
 	if (arg_port(cmd, args, n, true, &port) < 0 ||
-	    arg_u64(cmd, args, n, "len", false, TG_MIN_LEN, TG_MIN_LEN,
+	    arg_u64(cmd, args, n, "len", false, min_len, min_len,
 		    TG_MAX_LEN, &len) < 0 ||
 	    arg_u64(cmd, args, n, "flow", false, 0, 0, TG_MAX_FLOWS - 1, &flow) < 0 ||
 	    arg_u64(cmd, args, n, "pps", pps_required, 0, pps_required ? 1 : 0,
@@ -639,8 +760,9 @@ reply_links(const char *cmd, bool ok)
 	printf("\"ports\":[");
 	for (uint16_t i = 0; i < n_ports; i++) {
 		mac_str(&ports[i].mac, mac);
-		printf("%s{\"port\":%u,\"mac\":\"%s\",\"link\":%s}", i ? "," : "",
-		       i, mac, link_up(i) ? "true" : "false");
+		printf("%s{\"port\":%u,\"mac\":\"%s\",\"link\":%s,\"queues\":%u}",
+		       i ? "," : "", i, mac, link_up(i) ? "true" : "false",
+		       ports[i].nb_queues);
 	}
 	printf("]");
 	reply_end();
@@ -664,12 +786,19 @@ print_port_stats(uint16_t i)
 	       ",\"rx_flow_overflow\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64
 	       ",\"tx_sent\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
 	       ",\"tx_failed\":%" PRIu64 ",\"tx_partial\":%" PRIu64
-	       ",\"tx_nombuf\":%" PRIu64 ",\"tx_flows\":[",
+	       ",\"tx_nombuf\":%" PRIu64 ",\"queues\":%u",
 	       i, mac, link_up(i) ? "true" : "false",
 	       p->rx_paused ? "true" : "false", p->rx_frames, p->rx_bytes,
 	       p->rx_good, p->rx_bad, p->rx_foreign, p->rx_not_for_us,
 	       p->rx_flow_overflow, es.rx_nombuf, p->tx_sent, p->tx_bytes,
-	       p->tx_failed, p->tx_partial, p->tx_nombuf);
+	       p->tx_failed, p->tx_partial, p->tx_nombuf, p->nb_queues);
+	printf(",\"rxq_frames\":[");
+	for (uint16_t q = 0; q < p->nb_queues; q++)
+		printf("%s%" PRIu64, q ? "," : "", p->rxq_frames[q]);
+	printf("],\"txq_frames\":[");
+	for (uint16_t q = 0; q < p->nb_queues; q++)
+		printf("%s%" PRIu64, q ? "," : "", p->txq_frames[q]);
+	printf("],\"tx_flows\":[");
 	for (unsigned int f = 0; f < TG_MAX_FLOWS; f++) {
 		if (p->tx_seq[f] == 0 && p->tx_flow_sent[f] == 0)
 			continue;
@@ -688,10 +817,11 @@ print_port_stats(uint16_t i)
 		printf("%s{\"src\":\"%s\",\"flow\":%u,\"received\":%" PRIu64
 		       ",\"in_order\":%" PRIu64 ",\"out_of_order\":%" PRIu64
 		       ",\"duplicates\":%" PRIu64 ",\"lost\":%" PRIu64
-		       ",\"min_seq\":%" PRIu64 ",\"max_seq\":%" PRIu64 "}",
+		       ",\"min_seq\":%" PRIu64 ",\"max_seq\":%" PRIu64
+		       ",\"rxq_mask\":%" PRIu32 "}",
 		       first ? "" : ",", mac, f->flow, f->received, f->in_order,
 		       f->out_of_order, f->duplicates, rx_flow_lost(f), f->min_seq,
-		       f->max_seq);
+		       f->max_seq, f->rxq_mask);
 		first = false;
 	}
 	printf("]}");
@@ -743,6 +873,8 @@ cmd_clear(const char *cmd)
 		p->tx_sent = p->tx_bytes = p->tx_failed = 0;
 		p->tx_partial = p->tx_nombuf = 0;
 		memset(p->tx_flow_sent, 0, sizeof(p->tx_flow_sent));
+		memset(p->rxq_frames, 0, sizeof(p->rxq_frames));
+		memset(p->txq_frames, 0, sizeof(p->txq_frames));
 		rte_eth_stats_reset(p->port_id);
 	}
 	printf("{\"ok\":true,\"cmd\":\"%s\"", cmd);
@@ -948,17 +1080,37 @@ poll_stdin(void)
 		quit_requested = true;
 }
 
+/*
+ * Queue pairs the port offers: virtio-user's queues= (1 by default), at
+ * most TG_MAX_QUEUES. 0 when the port cannot tell.
+ */
+static uint16_t
+port_queues(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_info_get(port_id, &info) != 0)
+		return 0;
+	return RTE_MIN(RTE_MIN(info.max_rx_queues, info.max_tx_queues),
+		       (uint16_t)TG_MAX_QUEUES);
+}
+
 static int
 port_init(uint16_t port_id, struct tg_port *p)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
+	uint16_t nq = port_queues(port_id);
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
 	memset(p, 0, sizeof(*p));
 	p->port_id = port_id;
-	ret = rte_eth_dev_configure(port_id, 1, 1, &conf);
+	if (nq == 0)
+		return -ENODEV;
+	/* Every queue pair the vdev has, so the device enables them all. */
+	p->nb_queues = nq;
+	ret = rte_eth_dev_configure(port_id, nq, nq, &conf);
 	if (ret < 0)
 		return ret;
 	ret = rte_eth_dev_info_get(port_id, &info);
@@ -969,14 +1121,16 @@ port_init(uint16_t port_id, struct tg_port *p)
 	 * virtqueue (the vdev's queue_size=), while 0 would mean ethdev's
 	 * fallback of 512, a smaller ring than the test asked for.
 	 */
-	ret = rte_eth_rx_queue_setup(port_id, 0, info.rx_desc_lim.nb_max,
-				     rte_eth_dev_socket_id(port_id), NULL, pool);
-	if (ret < 0)
-		return ret;
-	ret = rte_eth_tx_queue_setup(port_id, 0, info.tx_desc_lim.nb_max,
-				     rte_eth_dev_socket_id(port_id), NULL);
-	if (ret < 0)
-		return ret;
+	for (uint16_t q = 0; q < nq; q++) {
+		ret = rte_eth_rx_queue_setup(port_id, q, info.rx_desc_lim.nb_max,
+					     rte_eth_dev_socket_id(port_id), NULL, pool);
+		if (ret < 0)
+			return ret;
+		ret = rte_eth_tx_queue_setup(port_id, q, info.tx_desc_lim.nb_max,
+					     rte_eth_dev_socket_id(port_id), NULL);
+		if (ret < 0)
+			return ret;
+	}
 	ret = rte_eth_dev_start(port_id);
 	if (ret < 0)
 		return ret;
@@ -1046,12 +1200,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/*
-	 * Each port can hold a full rx ring, a full tx ring waiting for
+	 * Each queue pair can hold a full rx ring, a full tx ring waiting for
 	 * completion, and a burst being built: the default suits rings of up
 	 * to 1024 entries (queue_size=); bigger ones need --mbufs.
 	 */
-	if (mbufs == 0)
-		mbufs = TG_MBUFS_PER_PORT * n_ports + 1023;
+	if (mbufs == 0) {
+		unsigned int pairs = 0;
+
+		RTE_ETH_FOREACH_DEV(port_id)
+			pairs += RTE_MAX(port_queues(port_id), (uint16_t)1);
+		mbufs = TG_MBUFS_PER_PORT * pairs + 1023;
+	}
 	pool = rte_pktmbuf_pool_create("tg_pool", mbufs, 256, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
