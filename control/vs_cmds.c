@@ -19,6 +19,7 @@
 #include "vs_cmd.h"
 #include "vs_ctl.h"
 #include "vs_dp.h"
+#include "vs_eth.h"
 #include "vs_l2.h"
 #include "vs_vhost.h"
 
@@ -110,8 +111,11 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
+	struct vs_eth_params params = { .name = argv[0], .devargs = argv[2] };
+	char err[VS_CMD_ERR_MAX], word[40];
 	uint64_t queues = 1;
-	char word[40];
+	struct vs_port *port;
+	int ret;
 
 	if (vs_arg_port_name(ctx, argv[0]) < 0)
 		return -1;
@@ -124,8 +128,28 @@ cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 		if (parse_queues(ctx, argc, argv, &i, &queues) < 0)
 			return -1;
 	}
-	return vs_cmd_error(ctx, "eth ports are not available in this version: "
-			    "only vhost-user ports can be added");
+	if (argv[2][0] == '\0' || strlen(argv[2]) > 255)
+		return vs_cmd_error(ctx, "DEVARGS must be 1 to 255 characters");
+	if (vs_cmd_port_exists(ctx, argv[0]))
+		return vs_cmd_error(ctx, "a port named '%s' exists", argv[0]);
+	if (vs_cmd_port_count(ctx) >= VS_MAX_PORTS)
+		return vs_cmd_error(ctx, "too many ports (at most %d)", VS_MAX_PORTS);
+	if (ctx->dry_run)
+		return vs_cmd_shadow_add(ctx, argv[0], NULL);
+
+	params.queues = (uint16_t)queues;
+	err[0] = '\0';
+	port = vs_eth_port_create(&params, err, sizeof(err));
+	if (port == NULL)
+		return vs_cmd_error(ctx, "%s", err);
+	ret = vs_dp_port_attach(port);
+	if (ret < 0) {
+		port->ops->destroy(port);
+		return vs_cmd_error(ctx, "cannot attach port: %s", strerror(-ret));
+	}
+	vs_val_add_strf(ctx->out, "message", "port %s added: %s", argv[0],
+			vs_cmd_word(argv[2], err, 64));
+	return 0;
 }
 
 static int
@@ -214,11 +238,18 @@ add_port_counters(struct vs_val *obj, const struct vs_port *port)
 		vs_val_add_u64(drops, vs_drop_names[d], c.drops[d]);
 }
 
+static void
+add_xstat(const char *name, uint64_t value, void *arg)
+{
+	vs_val_add_u64(arg, name, value);
+}
+
 static int
 cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 {
 	struct vs_port *port, *peer;
 	struct vs_vhost_info vi;
+	struct vs_eth_info ei;
 	struct vs_val *o, *queues;
 
 	if (need_port(ctx, argv[0], &port) < 0)
@@ -238,6 +269,24 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 		vs_val_add_u64(o, "vrings", vi.vrings);
 		vs_val_add_strf(o, "vrings_enabled", "0x%x", vi.enabled_mask);
 		vs_val_add_i64(o, "numa_node", vi.numa_node);
+	}
+	if (vs_eth_port_info(port, &ei) == 0) {
+		struct vs_val *x;
+
+		vs_val_add_str(o, "device", ei.dev_name);
+		vs_val_add_str(o, "devargs", ei.devargs);
+		vs_val_add_str(o, "driver", ei.driver);
+		vs_val_add_u64(o, "port_id", ei.port_id);
+		vs_val_add_str(o, "link", ei.link_up ? "up" : "down");
+		vs_val_add_u64(o, "link_speed_mbps", ei.link_speed);
+		vs_val_add_u64(o, "link_changes", ei.link_changes);
+		vs_val_add_str(o, "link_events", ei.lsc_interrupt ? "interrupt" : "polled");
+		vs_val_add_u64(o, "mtu", ei.mtu);
+		vs_val_add_u64(o, "rx_queues", ei.nb_rxq);
+		vs_val_add_u64(o, "tx_queues", ei.nb_txq);
+		vs_val_add_str(o, "tx_queue_mode", ei.txq_per_worker ? "per worker" : "per rx queue");
+		x = vs_val_add_obj(o, "xstats");
+		vs_eth_xstats(port, add_xstat, x);
 	}
 	peer = vs_dp_xconnect_peer(port);
 	vs_val_add_str(o, "xconnect", peer ? peer->name : "");
@@ -500,6 +549,27 @@ cmd_lcore_show(struct vs_cmd_ctx *ctx, int argc __rte_unused,
 }
 
 static int
+port_set_mtu(struct vs_cmd_ctx *ctx, struct vs_port *port, int argc, char **argv)
+{
+	char err[VS_CMD_ERR_MAX];
+	uint64_t mtu;
+
+	if (argc != 3)
+		return vs_cmd_error(ctx, "usage: port set NAME mtu N");
+	if (vs_arg_uint(ctx, "mtu", argv[2], 68, VS_ETH_MAX_MTU, &mtu) < 0)
+		return -1;
+	if (ctx->dry_run)
+		return 0;
+	if (port->kind != VS_PORT_KIND_ETH)
+		return vs_cmd_error(ctx, "port %s is a vhost-user port: its MTU is the guest's",
+				    port->name);
+	if (vs_eth_set_mtu(port, (uint16_t)mtu, err, sizeof(err)) < 0)
+		return vs_cmd_error(ctx, "%s", err);
+	vs_val_add_strf(ctx->out, "message", "port %s: MTU %" PRIu64, port->name, mtu);
+	return 0;
+}
+
+static int
 cmd_port_set(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct vs_port *port;
@@ -509,8 +579,10 @@ cmd_port_set(struct vs_cmd_ctx *ctx, int argc, char **argv)
 
 	if (need_port(ctx, argv[0], &port) < 0)
 		return -1;
-	if (strcmp(argv[1], "rxq") != 0)
-		return vs_cmd_error(ctx, "expected 'rxq Q' after the port name");
+	if (strcmp(argv[1], "mtu") == 0)
+		return port_set_mtu(ctx, port, argc, argv);
+	if (argc < 4 || strcmp(argv[1], "rxq") != 0)
+		return vs_cmd_error(ctx, "usage: port set NAME rxq Q lcore L|auto, or port set NAME mtu N");
 	if (vs_arg_uint(ctx, "queue", argv[2], 0, VS_PORT_QUEUES_MAX - 1, &q) < 0)
 		return -1;
 	unpin = argc == 4 && strcmp(argv[3], "auto") == 0;
@@ -707,14 +779,14 @@ static const struct vs_cmd commands[] = {
 	  "Add a vhost-user port (server, or client that reconnects); N queue pairs.", 3, 6,
 	  cmd_port_add_vhost },
 	{ "port add eth", "NAME dev DEVARGS [queues N]",
-	  "Add a DPDK ethdev port (not available in this version).", 3, 5,
+	  "Add a DPDK ethdev port: PCI address or vdev (net_tap0,iface=...).", 3, 5,
 	  cmd_port_add_eth },
 	{ "port del", "NAME", "Remove a port; its FDB entries and frames go with it.",
 	  1, 1, cmd_port_del },
 	{ "port list", "", "List the ports.", 0, 0, cmd_port_list },
-	{ "port set", "NAME rxq Q lcore L|auto",
-	  "Pin a queue pair to a worker lcore (moving it now), or unpin it.", 4, 5,
-	  cmd_port_set },
+	{ "port set", "NAME rxq Q lcore L|auto | NAME mtu N",
+	  "Pin a queue pair to a worker lcore (moving it now) or unpin it; set an eth port's MTU.",
+	  3, 5, cmd_port_set },
 	{ "rebalance", "[cycles|roundrobin]",
 	  "Spread the queues over the workers, by measured load by default.", 0, 1,
 	  cmd_rebalance },

@@ -28,6 +28,7 @@
 #include "vs_config.h"
 #include "vs_ctl.h"
 #include "vs_dp.h"
+#include "vs_eth.h"
 #include "vs_log.h"
 #include "vs_vhost.h"
 
@@ -387,6 +388,7 @@ run_loop(const struct options *o)
 		if (t >= next_tick) {
 			vs_ctl_lock();
 			vs_dp_tick((uint32_t)(t - start) + 1);
+			vs_eth_poll_links();
 			vs_ctl_unlock();
 			next_tick += 1;
 		}
@@ -478,6 +480,7 @@ main(int argc, char **argv)
 		goto out_eal;
 	}
 	vs_vhost_init(vs_dp_pool_for_node, vs_dp_quiesce);
+	vs_eth_init(vs_dp_pool_for_node, vs_dp_quiesce, vs_dp_worker_count());
 	if (vs_telemetry_register() < 0)
 		VS_LOG(WARNING, "telemetry commands not registered");
 	ret = vs_dp_start();

@@ -538,7 +538,8 @@ vs_dp_port_attach(struct vs_port *port)
 		return -ENOSPC;
 	if (is_attached(port))
 		return -EEXIST;
-	if (vs_dp.n_workers > 1) {
+	/* Rings only where a tx queue has one owner and several senders. */
+	if (vs_dp.n_workers > 1 && !(port->flags & VS_PORT_F_TXQ_PER_WORKER)) {
 		for (uint16_t q = 0; q < port->nb_queues; q++) {
 			char name[RTE_RING_NAMESIZE];
 

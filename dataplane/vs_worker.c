@@ -57,7 +57,30 @@ drop(struct vs_worker *w, uint16_t port_index, enum vs_drop reason,
 	rte_pktmbuf_free(m);
 }
 
-/* Transmits up to VS_BURST frames on (port, q) and counts the outcome. */
+/*
+ * Drops the frames longer than the port's MTU allows, compacting the rest
+ * in place; returns how many remain. Only ports with a limit pay for it.
+ */
+static uint16_t
+mtu_filter(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
+	   uint16_t n)
+{
+	uint32_t max = port->max_frame;
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (likely(pkts[i]->pkt_len <= max))
+			pkts[k++] = pkts[i];
+		else
+			drop(w, port->index, VS_DROP_MTU_EXCEEDED, pkts[i]);
+	}
+	return k;
+}
+
+/*
+ * Transmits up to VS_BURST frames on (port, q) and counts the outcome. A
+ * port with a tx queue per worker gets this worker's queue instead of q.
+ */
 static void
 port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
 	struct rte_mbuf **pkts, uint16_t n)
@@ -65,16 +88,22 @@ port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
 	struct vs_port_counters *c = &w->ctrs[port->index];
 	uint32_t lens[VS_BURST];
 	uint64_t bytes = 0;
-	uint16_t sent;
+	uint16_t sent, devq;
 
 	if (unlikely(!vs_port_is_up(port))) {
 		rte_pktmbuf_free_bulk(pkts, n);
 		ctr_add(&c->drops[VS_DROP_NOT_READY], n);
 		return;
 	}
+	if (unlikely(port->max_frame != 0)) {
+		n = mtu_filter(w, port, pkts, n);
+		if (n == 0)
+			return;
+	}
 	for (uint16_t i = 0; i < n; i++)
 		lens[i] = pkts[i]->pkt_len;
-	sent = port->ops->tx_burst(port, q, pkts, n);
+	devq = (port->flags & VS_PORT_F_TXQ_PER_WORKER) ? (uint16_t)w->id : q;
+	sent = port->ops->tx_burst(port, devq, pkts, n);
 	for (uint16_t i = 0; i < sent; i++)
 		bytes += lens[i];
 	ctr_add(&c->tx_packets, sent);
@@ -108,7 +137,7 @@ static inline void
 output(struct vs_worker *w, const struct vs_dp_conf *conf, struct vs_port *port,
        uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
-	if (likely(!conf->rings) ||
+	if (likely(!conf->rings) || (port->flags & VS_PORT_F_TXQ_PER_WORKER) ||
 	    (conf->owner[port->index][q] == (int8_t)w->id &&
 	     rte_ring_empty(vs_dp.rings[port->index][q])))
 		port_tx(w, port, q, pkts, n);
@@ -366,7 +395,7 @@ vs_worker_main(void *arg)
 			uint64_t t0;
 			uint16_t n;
 
-			if (conf->rings)
+			if (conf->rings && !(port->flags & VS_PORT_F_TXQ_PER_WORKER))
 				ring_drain(w, port, q);
 			if (!vs_port_is_up(port) || !vs_port_rxq_enabled(port, q))
 				continue;

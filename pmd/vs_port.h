@@ -43,7 +43,11 @@
 	_(NO_MBUF, "no_mbuf", "receive polls that found the mbuf pool empty (frames wait in the peer's ring)") \
 	_(NOT_READY, "not_ready", "output port (or its queue) not ready, or gone from the bridge") \
 	_(TX_FULL, "tx_full", "peer's receive ring (or NIC tx queue) was full") \
-	_(RING_FULL, "ring_full", "hand-off ring to the queue's owner worker was full")
+	_(RING_FULL, "ring_full", "hand-off ring to the queue's owner worker was full") \
+	_(MTU_EXCEEDED, "mtu_exceeded", "frame longer than the output port's MTU") \
+	_(RX_MISSED, "rx_missed", "frames the device dropped: its rx queue was full") \
+	_(RX_ERRORS, "rx_errors", "frames the device received in error")      \
+	_(TX_ERRORS, "tx_errors", "frames the device failed to send")
 
 enum vs_drop {
 #define VS_DROP_ENUM(sym, name, help) VS_DROP_##sym,
@@ -66,6 +70,13 @@ struct vs_port_counters {
 	uint64_t tx_bytes;
 	uint64_t drops[VS_DROP_MAX];
 };
+
+/*
+ * The device has one tx queue per worker: worker w sends on queue w, with
+ * no ownership and no hand-off rings (NICs). Without it, tx queue q is
+ * owned by the worker that polls rx queue q (vhost).
+ */
+#define VS_PORT_F_TXQ_PER_WORKER (1u << 0)
 
 enum vs_port_kind {
 	VS_PORT_KIND_VHOST,
@@ -133,6 +144,9 @@ struct vs_port {
 	uint32_t rxq_mask;
 	uint32_t txq_mask;
 	int numa_node;        /* of the port's memory; -1 unknown. Event source: wo */
+	uint32_t flags;       /* VS_PORT_F_*. Fixed while the port is attached */
+	/* Longest frame the port sends (0: no limit). Control: wo; workers: ro */
+	uint32_t max_frame;
 
 	/* Control plane only. */
 	enum vs_port_kind kind;
