@@ -68,6 +68,9 @@ vs_script_load_buf(struct vs_script *s, const char *source, const char *data,
 		char line[VS_CMD_LINE_MAX + 1];
 
 		lineno++;
+		/* A file written on Windows ends its lines in CR LF. */
+		if (llen > 0 && data[pos + llen - 1] == '\r')
+			llen--;
 		if (memchr(data + pos, '\0', llen) != NULL) {
 			snprintf(err, errlen, "%s:%u: NUL byte in line", src, lineno);
 			return -EINVAL;
