@@ -1255,7 +1255,8 @@ test_script_load_lines(void)
 	EXPECT_LINE(&s, 2, "t.conf", 3,
 		    fmt("port add vhost a socket %s/a.sock   # first", tmpdir));
 	EXPECT_LINE(&s, 3, "t.conf", 4, "   \t");
-	EXPECT_LINE(&s, 4, "t.conf", 5, "bridge aging 30\r");
+	/* The CR of a CR LF line end is not part of the line. */
+	EXPECT_LINE(&s, 4, "t.conf", 5, "bridge aging 30");
 	EXPECT_LINE(&s, 5, "t.conf", 6, "version");
 	EXPECT_INT(vs_script_check(&s, err, sizeof(err)), 0);
 	vs_script_free(&s);
