@@ -107,8 +107,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(l->lineno == i + 1);
 		CHECK(strcmp(l->source, SOURCE) == 0);
 		CHECK(len <= VS_CMD_LINE_MAX);
-		/* The line is the input's bytes up to its newline, no more. */
+		/*
+		 * The line is the input's bytes up to its newline, no more,
+		 * less the CR of a CR LF line end.
+		 */
 		CHECK(pos + len <= size && memcmp(l->text, data + pos, len) == 0);
+		if (pos + len < size && data[pos + len] == '\r')
+			len++;
 		CHECK(pos + len == size || data[pos + len] == '\n');
 		pos += len + 1;
 	}
