@@ -27,6 +27,7 @@
 
 #include "vs_ctl.h"
 #include "vs_dp.h"
+#include "vs_eth.h"
 #include "vs_vhost.h"
 
 #define VS_TEL_FDB_MAX 128
@@ -77,6 +78,7 @@ tel_port(const char *cmd __rte_unused, const char *params,
 	 struct rte_tel_data *d)
 {
 	struct vs_vhost_info vi;
+	struct vs_eth_info ei;
 	struct vs_port *port;
 	char buf[32];
 
@@ -100,6 +102,16 @@ tel_port(const char *cmd __rte_unused, const char *params,
 		rte_tel_data_add_dict_u64(d, "vrings", vi.vrings);
 		rte_tel_data_add_dict_u64(d, "vrings_enabled_mask", vi.enabled_mask);
 		rte_tel_data_add_dict_int(d, "numa_node", vi.numa_node);
+	} else if (vs_eth_port_info(port, &ei) == 0) {
+		rte_tel_data_add_dict_string(d, "device", ei.dev_name);
+		rte_tel_data_add_dict_string(d, "driver", ei.driver);
+		rte_tel_data_add_dict_u64(d, "port_id", ei.port_id);
+		rte_tel_data_add_dict_string(d, "link", ei.link_up ? "up" : "down");
+		rte_tel_data_add_dict_u64(d, "link_speed_mbps", ei.link_speed);
+		rte_tel_data_add_dict_u64(d, "link_changes", ei.link_changes);
+		rte_tel_data_add_dict_u64(d, "mtu", ei.mtu);
+		rte_tel_data_add_dict_u64(d, "rx_queues", ei.nb_rxq);
+		rte_tel_data_add_dict_u64(d, "tx_queues", ei.nb_txq);
 	}
 	vs_ctl_unlock();
 	return 0;
