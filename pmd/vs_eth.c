@@ -21,6 +21,8 @@
 #include "vs_log.h"
 
 #define VS_ETH_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * 4)
+/* Mbufs that must stay free for the guests after a NIC fills its rings. */
+#define VS_ETH_POOL_RESERVE 4096
 
 struct vs_eth_port {
 	uint16_t port_id;
@@ -331,6 +333,7 @@ eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 	ret = rte_eth_dev_configure(ep->port_id, ep->nb_rxq, ep->nb_txq, &conf);
 	if (ret == 0)
 		ret = rte_eth_dev_adjust_nb_rx_tx_desc(ep->port_id, &nrxd, &ntxd);
+
 	for (uint16_t q = 0; ret == 0 && q < ep->nb_rxq; q++)
 		ret = rte_eth_rx_queue_setup(ep->port_id, q, nrxd, (unsigned int)socket,
 					     NULL, ep->pool);
@@ -421,6 +424,20 @@ vs_eth_port_create(const struct vs_eth_params *params, char *err, size_t errlen)
 	ep->pool = eth_pool_for_node(port->numa_node, &fallback);
 	if (fallback)
 		port->events.numa_fallbacks++;
+	/*
+	 * A NIC may keep an mbuf in every rx descriptor: if that would drain
+	 * the pool the guests share, refuse now rather than starve them later.
+	 */
+	if (rte_mempool_avail_count(ep->pool) <
+	    (unsigned int)params->queues * VS_ETH_RING_DESC + VS_ETH_POOL_RESERVE) {
+		snprintf(err, errlen, "%u rx queues of %u descriptors would leave too few of "
+			 "the %u free mbufs: start the switch with a larger --mbufs",
+			 params->queues, VS_ETH_RING_DESC,
+			 rte_mempool_avail_count(ep->pool));
+		vs_port_free(port);
+		rte_errno = ENOSPC;
+		goto fail_probe;
+	}
 	port->nb_queues = params->queues;
 	port->rxq_mask = (uint32_t)((1ULL << params->queues) - 1);
 	/*
