@@ -1003,7 +1003,9 @@ class CtlConn:
     """One raw connection to the control socket, for what vhostswitch-ctl
     would never send."""
 
-    def __init__(self, path, timeout=5.0):
+    # Generous: a loaded machine may keep the switch's control thread off
+    # the CPU for a while; nothing here measures time.
+    def __init__(self, path, timeout=20.0):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.buf = b""
@@ -1030,7 +1032,7 @@ class CtlConn:
             raise EOFError("connection closed")
         self.buf += chunk
 
-    def reply(self, timeout=5.0):
+    def reply(self, timeout=20.0):
         """Reads one reply: returns ("ok" or "error", body bytes)."""
         try:
             while b"\n" not in self.buf:
@@ -1071,7 +1073,7 @@ class CtlConn:
             pass
 
 
-def ctl_request(path, data, timeout=5.0):
+def ctl_request(path, data, timeout=20.0):
     """Sends data on a new raw connection, reads one reply, then whether
     the switch closed the connection: (status, body, closed)."""
     c = CtlConn(path, timeout)
