@@ -81,9 +81,8 @@ def bad_configs(d):
          "aging must be a number from 1 to 1000000, not '0'"),
         (ok1 + b'port add vhost vm2 socket "unterminated\n', 2,
          "unterminated quote"),
-        (ok1 + b"port add eth e0 dev 0000:00:01.0\n", 2,
-         "eth ports are not available in this version: only vhost-user "
-         "ports can be added"),
+        (ok1 + b"port add eth e0 devargs 0000:00:01.0\n", 2,
+         "expected 'dev DEVARGS' after the port name"),
         (ok1 + b"log level foo debug\n", 2,
          "unknown component 'foo' (all config data vhost eal)"),
         (ok1 + b"port show\n", 2, "usage: port show NAME"),
