@@ -12,10 +12,13 @@ Backends:
   vhostswitch  the switch, L2 learning mode
   testpmd      dpdk-testpmd with two net_vhost ports in io mode: the
                no-lookup floor of rte_vhost
+  NAME=PATH    another vhostswitch binary (an older build, say), reported
+               as NAME: compares two versions in the same sitting
 
 Rounds alternate the backends (A B A B ...) because these machines are
-shared and noisy; the summary reports medians and the ratio of each round's
-pair, not a ratio of medians.
+shared and noisy; the summary reports medians and, for every backend, its
+ratio to the last one listed (the baseline) round by round, not a ratio of
+medians.
 
 Reported per run: frontend Rx rate (sum of both ports, median of the 1 s
 samples in the window) and backend busy cycles per packet (the switch's own
@@ -125,9 +128,19 @@ def wait_for(cond, timeout, what):
     raise RuntimeError("timed out waiting for " + what)
 
 
-def start_backend(kind, args, socks, prefix, echo, ctl):
+def switch_binary(kind, args):
+    """The vhostswitch binary a backend runs, or None for testpmd."""
     if kind == "vhostswitch":
-        argv = [args.switch, "-l", "0,1", "--main-lcore", "0", "--no-pci",
+        return args.switch
+    if "=" in kind:
+        return kind.split("=", 1)[1]
+    return None
+
+
+def start_backend(kind, args, socks, prefix, echo, ctl):
+    binary = switch_binary(kind, args)
+    if binary is not None:
+        argv = [binary, "-l", "0,1", "--main-lcore", "0", "--no-pci",
                 "--file-prefix", prefix, "--", "--ctl-socket", ctl]
         if socks is not None:
             argv += ["--vhost", "vhost0=" + socks[0], "--vhost", "vhost1=" + socks[1]]
@@ -178,14 +191,14 @@ def run_one(kind, args, echo=False):
     tag = "%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000)
     bprefix, fprefix = "lb-b-" + tag, "lb-f-" + tag
     tmp = None
-    if args.default_ports and kind == "vhostswitch":
+    if args.default_ports and switch_binary(kind, args) is not None:
         socks = None
         paths = ["/run/vhostswitch/vhost0.sock", "/run/vhostswitch/vhost1.sock"]
     else:
         tmp = tempfile.mkdtemp(prefix="vs-loopback-")
         paths = socks = [os.path.join(tmp, "vhost0.sock"), os.path.join(tmp, "vhost1.sock")]
     backend = frontend = None
-    result = {"backend": kind, "size": args.size}
+    result = {"backend": kind.split("=", 1)[0], "size": args.size}
     ctl_dir = tempfile.mkdtemp(prefix="vs-loopback-ctl-")
     try:
         backend = start_backend(kind, args, socks, bprefix, echo,
@@ -196,7 +209,7 @@ def run_one(kind, args, echo=False):
             raise RuntimeError("%s exited:\n%s" % (kind, backend.output()))
         frontend = start_frontend(args, paths, fprefix)
         time.sleep(args.warmup)
-        tel = Telemetry(bprefix) if kind == "vhostswitch" else None
+        tel = Telemetry(bprefix) if switch_binary(kind, args) is not None else None
         before = lcore_totals(tel) if tel else None
         n0 = len(frontend_rates(frontend.lines))
         time.sleep(args.duration)
@@ -254,38 +267,40 @@ def main():
     args = ap.parse_args()
 
     backends = args.backends.split(",")
+    labels = [k.split("=", 1)[0] for k in backends]
     runs = []
     for r in range(args.rounds):
-        for kind in backends:
+        for kind, label in zip(backends, labels):
             res = run_one(kind, args, echo=args.echo)
             res["round"] = r + 1
             runs.append(res)
             log("round %d  %-12s frontend Rx %7.3f Mpps   backend %s busy cycles/packet"
-                % (r + 1, kind, res["frontend_rx_pps"] / 1e6,
+                % (r + 1, label, res["frontend_rx_pps"] / 1e6,
                    fmt(res["busy_cycles_per_packet"], spec="%.1f")))
 
     log("\n%-12s %10s %10s %10s %12s" % ("backend", "median", "min", "max", "cycles/pkt"))
-    for kind in backends:
-        mine = [x for x in runs if x["backend"] == kind]
+    for label in labels:
+        mine = [x for x in runs if x["backend"] == label]
         mpps = [x["frontend_rx_pps"] / 1e6 for x in mine]
         cyc = [x["busy_cycles_per_packet"] for x in mine if x["busy_cycles_per_packet"]]
         log("%-12s %10.3f %10.3f %10.3f %12s" % (
-            kind, statistics.median(mpps), min(mpps), max(mpps),
+            label, statistics.median(mpps), min(mpps), max(mpps),
             fmt(statistics.median(cyc) if cyc else None, spec="%.1f")))
-    if len(backends) >= 2:
-        a, b = backends[0], backends[1]
+    # Every backend against the last one listed (the baseline), round by round.
+    base = labels[-1]
+    for a in labels[:-1]:
         ratios, cratios = [], []
         for r in range(1, args.rounds + 1):
             ra = [x for x in runs if x["round"] == r and x["backend"] == a][0]
-            rb = [x for x in runs if x["round"] == r and x["backend"] == b][0]
+            rb = [x for x in runs if x["round"] == r and x["backend"] == base][0]
             ratios.append(ra["frontend_rx_pps"] / rb["frontend_rx_pps"])
             if ra["busy_cycles_per_packet"] and rb["busy_cycles_per_packet"]:
                 cratios.append(ra["busy_cycles_per_packet"] / rb["busy_cycles_per_packet"])
         log("\n%s / %s frontend Rx-pps, per round: %s  median %.3f"
-            % (a, b, " ".join("%.3f" % x for x in ratios), statistics.median(ratios)))
+            % (a, base, " ".join("%.3f" % x for x in ratios), statistics.median(ratios)))
         if cratios:
             log("%s / %s busy cycles per packet, per round: %s  median %.3f"
-                % (a, b, " ".join("%.3f" % x for x in cratios), statistics.median(cratios)))
+                % (a, base, " ".join("%.3f" % x for x in cratios), statistics.median(cratios)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"size": args.size, "duration": args.duration, "runs": runs}, f, indent=1)
