@@ -19,6 +19,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vstest as vt  # noqa: E402
 
 STREAM_PPS = 50000
+# The streaming guest's rings: a loss must come from the switch, not from
+# a guest the loaded machine kept off the CPU for longer than its rx ring
+# lasts (8192 frames: 160 ms at STREAM_PPS).
+STREAM_QUEUE_SIZE = 8192
 LINE_MAX = 1024
 CLIENTS_MAX = 32
 
@@ -273,7 +277,8 @@ def body(sw_bin, tg_bin):
     # Port c has no guest: commands may name it.
     sw = vt.Switch(sw_bin, ("a", "b", "c")).start()
     g = vt.Guest(tg_bin, [(n, sw.sockets[n], vt.mac_of(0x0a + i))
-                          for i, n in enumerate("ab")], sw.dir).start()
+                          for i, n in enumerate("ab")], sw.dir,
+                 queue_size=STREAM_QUEUE_SIZE).start()
     guests = [g]
     g.wait_up()
     sw.wait_state(["a", "b"], "up")
