@@ -59,20 +59,23 @@ drop(struct vs_worker *w, uint16_t port_index, enum vs_drop reason,
 
 /*
  * Drops the frames longer than the port's MTU allows, compacting the rest
- * in place; returns how many remain. Only ports with a limit pay for it.
+ * in place; returns how many remain and adds the dropped bytes to *bytes.
+ * Only ports with a limit pay for it.
  */
 static uint16_t
 mtu_filter(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
-	   uint16_t n)
+	   uint16_t n, uint64_t *bytes)
 {
 	uint32_t max = port->max_frame;
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		if (likely(pkts[i]->pkt_len <= max))
+		if (likely(pkts[i]->pkt_len <= max)) {
 			pkts[k++] = pkts[i];
-		else
+		} else {
+			*bytes += pkts[i]->pkt_len;
 			drop(w, port->index, VS_DROP_MTU_EXCEEDED, pkts[i]);
+		}
 	}
 	return k;
 }
@@ -96,7 +99,9 @@ port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
 		return;
 	}
 	if (unlikely(port->max_frame != 0)) {
-		n = mtu_filter(w, port, pkts, n);
+		uint64_t ignored = 0;
+
+		n = mtu_filter(w, port, pkts, n, &ignored);
 		if (n == 0)
 			return;
 	}
@@ -404,6 +409,23 @@ vs_worker_main(void *arg)
 			if (n == 0)
 				continue;
 			pkts += n;
+			/*
+			 * A NIC may hand over frames longer than its MTU (af_packet
+			 * even cuts them to its slot size): none goes further.
+			 */
+			if (unlikely(port->max_frame != 0)) {
+				uint64_t bytes = 0;
+				uint16_t k = mtu_filter(w, port, w->rx_pkts, n, &bytes);
+
+				/* Received, then dropped: counted as both. */
+				if (k < n) {
+					ctr_add(&w->ctrs[port->index].rx_packets, n - k);
+					ctr_add(&w->ctrs[port->index].rx_bytes, bytes);
+				}
+				n = k;
+				if (n == 0)
+					continue;
+			}
 			peer = conf->xconnect[port->index];
 			if (unlikely(peer != NULL))
 				xconnect_input(w, conf, peer, port, w->rx_pkts, n);

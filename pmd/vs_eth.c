@@ -36,6 +36,14 @@ struct vs_eth_port {
 	bool link_up;      /* last link state seen. control or interrupt thread */
 	uint64_t link_changes;
 	struct rte_mempool *pool;
+	/*
+	 * Device counters survive restarts only here: a reconfiguration may
+	 * reset the device's own (af_packet keeps them in its queues), so
+	 * what it had counted before is carried. Control threads, under the
+	 * control lock.
+	 */
+	struct rte_eth_stats carry;
+	struct rte_eth_stats last; /* the last reading, carry included */
 	char devargs[256];
 	char dev_name[RTE_ETH_NAME_MAX_LEN];
 	/*
@@ -81,17 +89,46 @@ eth_tx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 }
 
 static void
-eth_read_counters(const struct vs_port *port, struct vs_port_counters *acc)
+stats_add(struct rte_eth_stats *a, const struct rte_eth_stats *b)
 {
-	const struct vs_eth_port *ep = port->priv;
+	a->ipackets += b->ipackets;
+	a->opackets += b->opackets;
+	a->ibytes += b->ibytes;
+	a->obytes += b->obytes;
+	a->imissed += b->imissed;
+	a->ierrors += b->ierrors;
+	a->oerrors += b->oerrors;
+	a->rx_nombuf += b->rx_nombuf;
+}
+
+/* The device's counters since the port was created, restarts included. */
+static const struct rte_eth_stats *
+eth_stats(struct vs_eth_port *ep)
+{
 	struct rte_eth_stats st;
 
-	if (!ep->started || rte_eth_stats_get(ep->port_id, &st) != 0)
-		return;
-	acc->drops[VS_DROP_RX_MISSED] += st.imissed;
-	acc->drops[VS_DROP_RX_ERRORS] += st.ierrors;
-	acc->drops[VS_DROP_TX_ERRORS] += st.oerrors;
-	acc->drops[VS_DROP_NO_MBUF] += st.rx_nombuf;
+	if (rte_eth_stats_get(ep->port_id, &st) == 0) {
+		stats_add(&st, &ep->carry);
+		ep->last = st;
+	}
+	return &ep->last;
+}
+
+static void
+eth_read_counters(const struct vs_port *port, struct vs_port_counters *acc)
+{
+	const struct rte_eth_stats *st = eth_stats(port->priv);
+
+	/*
+	 * What left the port is what the device sent: a frame it accepted
+	 * from us and then failed to send is a tx_error, not a transmission.
+	 */
+	acc->tx_packets = st->opackets;
+	acc->tx_bytes = st->obytes;
+	acc->drops[VS_DROP_RX_MISSED] += st->imissed;
+	acc->drops[VS_DROP_RX_ERRORS] += st->ierrors;
+	acc->drops[VS_DROP_TX_ERRORS] += st->oerrors;
+	acc->drops[VS_DROP_NO_MBUF] += st->rx_nombuf;
 }
 
 /* The carrier of a kernel interface: true when it is up and running. */
@@ -183,7 +220,14 @@ poll_link(struct vs_port *port, void *arg __rte_unused)
 {
 	const struct vs_eth_port *ep = port->priv;
 
-	if (port->kind == VS_PORT_KIND_ETH && (!ep->lsc || ep->kernel_iface[0]))
+	if (port->kind != VS_PORT_KIND_ETH)
+		return;
+
+	/*
+	 * Every port, interrupts or not: some PMDs that advertise them (net_tap)
+	 * only ever update their stored state and never raise the event.
+	 */
+	if (ep->started)
 		link_update(port);
 }
 
@@ -221,6 +265,8 @@ eth_close(struct vs_eth_port *ep, struct vs_port *port)
 	struct rte_eth_dev_info info;
 
 	lsc_stop(ep, port);
+	/* A kernel interface under the device gets its flags back. */
+	rte_eth_promiscuous_disable(ep->port_id);
 	if (ep->started)
 		rte_eth_dev_stop(ep->port_id);
 	ep->started = false;
@@ -290,7 +336,7 @@ eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 	}
 	if (mtu < info.min_mtu || mtu > info.max_mtu || frame > info.max_rx_pktlen) {
 		snprintf(err, errlen, "MTU %u is outside what %s takes (%u to %u)",
-			 mtu, ep->dev_name, info.min_mtu,
+			 mtu, ep->dev_name, RTE_MAX(info.min_mtu, (uint16_t)68),
 			 RTE_MIN(info.max_mtu, info.max_rx_pktlen - VS_ETH_OVERHEAD));
 		return -EINVAL;
 	}
@@ -492,6 +538,7 @@ int
 vs_eth_set_mtu(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 {
 	struct vs_eth_port *ep = port->priv;
+	struct rte_eth_stats before;
 	uint16_t old = ep->mtu;
 	int ret;
 
@@ -512,6 +559,7 @@ vs_eth_set_mtu(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 	eth_quiesce();
 	rte_eth_dev_stop(ep->port_id);
 	ep->started = false;
+	before = *eth_stats(ep);
 	ret = eth_setup(port, mtu, err, errlen);
 	if (ret != 0) {
 		char ignored[128];
@@ -519,6 +567,12 @@ vs_eth_set_mtu(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 		/* Back to what worked; the error says why the new MTU did not. */
 		if (eth_setup(port, old, ignored, sizeof(ignored)) != 0)
 			VS_LOG(ERR, "port %s: cannot restart with MTU %u", port->name, old);
+	}
+	/* Counters the restart reset are carried, so none goes backwards. */
+	if (eth_stats(ep)->opackets < before.opackets ||
+	    eth_stats(ep)->ipackets < before.ipackets) {
+		ep->carry = before;
+		eth_stats(ep);
 	}
 	/* A restart is not a link event: it is not counted as one. */
 	link_sync(port, false);
