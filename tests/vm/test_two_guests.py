@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""two_guests: two QEMU guests on two vhost-user ports of the switch ping
+each other (every ping answered, both ways) and one sends the other a 1 MiB
+file of random bytes with busybox nc, whose SHA-256 on arrival is the one
+it had when it left. The switch counts one connect and, after the guests
+power off, one disconnect on each port, and the file's bytes on both."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmtest as vt  # noqa: E402
+
+PINGS = 20
+KIB = 1024
+
+# A pings B, waits until B has pinged it too (so that A's power-off cannot
+# cut B's pings short), then sends the file; B receives it in the
+# background meanwhile.
+JOB_A = f"""
+vs_wait_peer {vt.guest_ip(2)} 180 || exit 1
+vs_ping {vt.guest_ip(2)} {PINGS} || exit 1
+vs_await 5002
+vs_mkfile /tmp/file {KIB}
+vs_send {vt.guest_ip(2)} 5001 /tmp/file 60
+"""
+JOB_B = f"""
+vs_recv 5001 /tmp/file &
+vs_wait_peer {vt.guest_ip(1)} 180 || exit 1
+vs_ping {vt.guest_ip(1)} {PINGS} || exit 1
+vs_signal {vt.guest_ip(1)} 5002 60 || exit 1
+wait
+"""
+
+
+def body(env, image, d):
+    sw = vt.Switch(env, d, [("a", os.path.join(d, "a.sock"), ""),
+                            ("b", os.path.join(d, "b.sock"), "")]).start()
+    ga = vt.Qemu(env, image, d, "guest-a", os.path.join(d, "a.sock"), 1,
+                 JOB_A)
+    gb = vt.Qemu(env, image, d, "guest-b", os.path.join(d, "b.sock"), 2,
+                 JOB_B)
+    ga.start()
+    gb.start()
+    for g in (ga, gb):
+        g.boot_time()
+    for g in (ga, gb):
+        kv = g.wait_marker("net")
+        vt.check_eq(kv.get("carrier"), "1", f"{g.name}: carrier")
+    for name in ("a", "b"):
+        sw.wait_port(name, "up, one connect",
+                     lambda p: p["state"] == "up" and p["connects"] == 1)
+
+    vt.check_ping(ga.wait_marker("ping"), PINGS, "guest-a -> guest-b")
+    vt.check_ping(gb.wait_marker("ping"), PINGS, "guest-b -> guest-a")
+    made = ga.wait_marker("file")
+    sent = ga.wait_marker("sent")
+    got = gb.wait_marker("recv")
+    vt.check_eq(made.get("bytes"), str(KIB * 1024), "file size at guest-a")
+    vt.check_eq(sent.get("rc"), "0", "guest-a's nc exit status")
+    vt.check_eq(got.get("bytes"), str(KIB * 1024), "bytes received by "
+                "guest-b")
+    vt.check_eq(got.get("sha256"), made.get("sha256"),
+                "SHA-256 at guest-b (received) vs guest-a (sent)")
+    for g in (ga, gb):
+        vt.check_job_done(g)
+        vt.check_eq(g.wait_exit(), 0, f"{g.name}: QEMU exit status "
+                    "(the guest powered off)")
+
+    pa = sw.wait_port("a", "down, one disconnect",
+                      lambda p: p["state"] == "down" and
+                      p["disconnects"] == 1)
+    pb = sw.wait_port("b", "down, one disconnect",
+                      lambda p: p["state"] == "down" and
+                      p["disconnects"] == 1)
+    vt.log(f"switch: a rx {pa['rx_packets']} pkts {pa['rx_bytes']} B, "
+           f"tx {pa['tx_packets']} pkts; b rx {pb['rx_packets']} pkts, "
+           f"tx {pb['tx_packets']} pkts {pb['tx_bytes']} B")
+    vt.check_eq((pa["connects"], pb["connects"]), (1, 1), "connects")
+    vt.check(pa["rx_bytes"] >= KIB * 1024 and pb["tx_bytes"] >= KIB * 1024,
+             f"the file's bytes through the switch: a rx_bytes "
+             f"{pa['rx_bytes']}, b tx_bytes {pb['tx_bytes']}")
+    sw.stop()
+
+
+vt.run(body)
