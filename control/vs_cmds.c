@@ -85,11 +85,12 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 		return vs_cmd_error(ctx, "a port named '%s' exists", argv[0]);
 	if (vs_cmd_port_count(ctx) >= VS_MAX_PORTS)
 		return vs_cmd_error(ctx, "too many ports (at most %d)", VS_MAX_PORTS);
-	if (vs_vhost_check_path(params.path, params.client, err, sizeof(err)) < 0)
-		return vs_cmd_error(ctx, "%s", err);
+	/* Ours first: our own live socket would also answer as "in use". */
 	if (vs_cmd_path_used(ctx, params.path))
 		return vs_cmd_error(ctx, "socket %s is used by another port",
 				    vs_cmd_word(params.path, word, sizeof(word)));
+	if (vs_vhost_check_path(params.path, params.client, err, sizeof(err)) < 0)
+		return vs_cmd_error(ctx, "%s", err);
 	if (ctx->dry_run)
 		return vs_cmd_shadow_add(ctx, argv[0], params.path);
 

@@ -38,7 +38,8 @@
 
 #define VS_CTL_CLIENTS_MAX 32
 #define VS_CTL_IDLE_SEC 30
-#define VS_CTL_BUF (VS_CMD_LINE_MAX + 8)
+/* A request line: at most VS_CMD_LINE_MAX bytes, CR, LF, and a NUL. */
+#define VS_CTL_BUF (VS_CMD_LINE_MAX + 3)
 
 struct client {
 	int fd;
@@ -168,13 +169,20 @@ client_input(struct client *c)
 
 		*nl = '\0';
 		if (nl > c->buf && nl[-1] == '\r')
-			nl[-1] = '\0';
+			*--nl = '\0';
+		if ((size_t)(nl - c->buf) > VS_CMD_LINE_MAX)
+			goto too_long;
 		serve_line(c->fd, c->buf);
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
 		c->buf[c->len] = '\0';
 	}
-	if (c->len >= sizeof(c->buf) - 1) {
+	/* No newline yet, and no room left for a line of the maximum length. */
+	if (c->len >= sizeof(c->buf) - 1)
+		goto too_long;
+	return;
+too_long:
+	{
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "request longer than %d bytes", VS_CMD_LINE_MAX);
