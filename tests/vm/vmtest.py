@@ -49,6 +49,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -383,8 +384,12 @@ class Switch:
                 "--stats-interval", "0"]
         log("switch: " + " ".join(args))
         self.logf = open(self.logpath, "w")
-        self.proc = spawn(args, stdin=subprocess.DEVNULL, stdout=self.logf,
-                          stderr=subprocess.STDOUT)
+        self.proc = spawn(args, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # The switch's log, each line with the test's clock (as log()'s
+        # +seconds): when something took long, the log says where.
+        self.copier = threading.Thread(target=self._copy_log, daemon=True)
+        self.copier.start()
         servers = [p for _, p, extra in self.ports
                    if "client" not in extra.split()]
 
@@ -403,6 +408,15 @@ class Switch:
         wait_for(ready, timeout, "the switch's control socket and ports",
                  interval=0.2)
         return self
+
+    def _copy_log(self):
+        try:
+            for line in self.proc.stdout:
+                self.logf.write(f"+{time.monotonic() - _t0:7.2f}s " +
+                                line.decode(errors="replace"))
+                self.logf.flush()
+        except (OSError, ValueError):
+            pass
 
     def run(self, *words, timeout=30):
         return subprocess.run([self.env.ctl, "-s", self.ctl_sock, "--json"] +
@@ -462,6 +476,7 @@ class Switch:
         except subprocess.TimeoutExpired:
             raise TestFailure(f"switch still running {timeout}s after "
                               f"SIGTERM:\n{tail(self.logpath)}")
+        self.copier.join(timeout=10)
         forget(self.proc)
         self.logf.close()
         _remove_prefix_files(self.prefix)
@@ -608,6 +623,7 @@ class Qemu:
             netdev += f",queues={self.queues}"
             device += ",mq=on,vectors=0"
         a = [self.env.qemu, "-nodefaults", "-no-user-config",
+             "-msg", "timestamp=on",
              "-display", "none", "-accel", "tcg",
              "-name", self.name,
              "-m", GUEST_MEM, "-smp", str(self.smp),
