@@ -27,7 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include "vs_cunit.h"
 
 #include <rte_common.h>
 
@@ -1719,10 +1719,13 @@ test_teardown(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct vs_cunit_hooks hooks = {
+		.init = suite_init,
+		.clean = suite_clean,
+		.setup = test_setup,
+		.teardown = test_teardown,
+	};
+	static const struct vs_cunit_test tests[] = {
 		{ "tokenize: plain words", test_tokenize_plain },
 		{ "tokenize: blanks", test_tokenize_blanks },
 		{ "tokenize: quotes", test_tokenize_quotes },
@@ -1768,29 +1771,6 @@ main(void)
 		{ "val: buffer growth", test_buf_printf },
 		{ "register: full registry", test_register_full },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite_with_setup_and_teardown("cmd", suite_init, suite_clean,
-						     test_setup, test_teardown);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < RTE_DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	failures = CU_get_number_of_failures();
-	/* A suite whose set-up failed ran nothing: that is no pass. */
-	if (CU_get_number_of_suites_failed() != 0)
-		failures++;
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 2;
+	return VS_CUNIT_MAIN("cmd", &hooks, tests);
 }

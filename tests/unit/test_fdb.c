@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "vs_cunit.h"
 
 #include <rte_spinlock.h>
 
@@ -907,10 +907,7 @@ test_concurrent_learn(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct vs_cunit_test tests[] = {
 		{ "create rejects bad sizes", test_create_invalid },
 		{ "learn then lookup", test_learn_lookup },
 		{ "unknown MAC misses", test_unknown_miss },
@@ -927,25 +924,6 @@ main(void)
 		{ "many random MACs", test_many_random },
 		{ "concurrent learners", test_concurrent_learn },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("fdb", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < RTE_DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 2;
+	return VS_CUNIT_MAIN("fdb", NULL, tests);
 }

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include "vs_cunit.h"
 
 #include "vs_flow.h"
 
@@ -650,10 +650,7 @@ test_bounds_ipv6(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct vs_cunit_test tests[] = {
 		{ "same flow, same hash", test_same_flow },
 		{ "every flow field changes the hash", test_fields_change_hash },
 		{ "ether type is hashed", test_ether_type },
@@ -667,25 +664,6 @@ main(void)
 		{ "bounds: TCP/IPv4 prefixes at a guard page", test_bounds_ipv4 },
 		{ "bounds: UDP/IPv6 prefixes at a guard page", test_bounds_ipv6 },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("flow", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 2;
+	return VS_CUNIT_MAIN("flow", NULL, tests);
 }

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "vs_cunit.h"
 
 #include "vs_fdb.h"
 #include "vs_l2.h"
@@ -217,10 +217,7 @@ test_mac_bytes_round_trip(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct vs_cunit_test tests[] = {
 		{ "classify broadcast", test_classify_broadcast },
 		{ "classify multicast", test_classify_multicast },
 		{ "classify unicast", test_classify_unicast },
@@ -229,25 +226,6 @@ main(void)
 		{ "forwarding decision", test_decide },
 		{ "MAC bytes round trip", test_mac_bytes_round_trip },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("l2", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < RTE_DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 2;
+	return VS_CUNIT_MAIN("l2", NULL, tests);
 }

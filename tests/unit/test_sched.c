@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "vs_cunit.h"
 
 #include "vs_sched.h"
 
@@ -710,10 +710,7 @@ test_imbalance(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct vs_cunit_test tests[] = {
 		{ "round-robin spreads in order", test_rr_spread },
 		{ "round-robin pins", test_rr_pins },
 		{ "invalid arguments", test_invalid },
@@ -727,25 +724,6 @@ main(void)
 		{ "pool node", test_pool_node },
 		{ "imbalance", test_imbalance },
 	};
-	CU_pSuite suite;
-	unsigned int failures;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("sched", NULL, NULL);
-	if (suite == NULL)
-		goto fail;
-	for (size_t i = 0; i < DIM(tests); i++)
-		if (CU_add_test(suite, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failures == 0 ? 0 : 1;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 2;
+	return VS_CUNIT_MAIN("sched", NULL, tests);
 }
