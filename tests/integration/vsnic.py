@@ -102,7 +102,7 @@ def sweep_stale_netns():
         name = line.split()[0] if line.split() else ""
         m = NS_PATTERN.match(name)
         if not m or int(m.group(1)) == os.getpid() or \
-                vt._pid_alive(int(m.group(1))):
+                vt.pid_alive(int(m.group(1))):
             continue
         # A process still in it: not ours to remove.
         pids = subprocess.run(["ip", "netns", "pids", name],

@@ -10,32 +10,34 @@ success, 77 when the machine cannot run it (meson's skip code), 1 on
 failure.
 
 Cleanup: each process, socket directory and DPDK file prefix a test creates
-is recorded here; cleanup() kills what still runs, removes the hugepage
-files of those prefixes (a killed DPDK process leaves them behind) and
-their /var/run/dpdk directories. Tests call it from try/finally through
-run(); atexit and SIGTERM/SIGINT/SIGHUP handlers call it as a backstop.
+is recorded by tests/common/vsproc.py (names "vsit<pid>..."); its cleanup()
+kills what still runs, removes the hugepage files of those prefixes (a
+killed DPDK process leaves them behind) and their /var/run/dpdk
+directories. Tests call it from try/finally through run(); atexit and
+SIGTERM/SIGINT/SIGHUP handlers call it as a backstop.
 """
 
-import atexit
-import ctypes
 import glob
 import json
 import os
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
-PR_SET_PDEATHSIG = 1
-HUGEPAGE_DIR = "/dev/hugepages"
-DPDK_RUN_DIR = "/var/run/dpdk"
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "common"))
+from vsproc import (DPDK_RUN_DIR, HUGEPAGE_DIR, SKIP,  # noqa: E402,F401
+                    Skip, TestFailure, check, check_eq, cleanup, forget,
+                    log, new_dir, new_prefix, pid_alive, remove_prefix_files,
+                    require_hugepages, spawn, wait_for)
+import vsproc  # noqa: E402
+
+vsproc.init("vsit")
 
 # Rates are modest and rings big on purpose: the machine has two cores,
 # the switch's worker owns one and every guest shares the other (with
@@ -51,171 +53,6 @@ COUNTER_KEYS = ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes") + \
     DROP_KEYS + ("connects", "disconnects")
 
 
-class TestFailure(AssertionError):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-# --------------------------------------------------------------------------
-# Resource registry and cleanup
-
-_procs = []      # subprocess.Popen objects still to reap
-_prefixes = []   # DPDK --file-prefix values used
-_dirs = []       # temporary directories
-_cleaned = False
-
-
-def _remove_prefix_files(prefix):
-    for path in glob.glob(os.path.join(HUGEPAGE_DIR, prefix + "map_*")):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-    shutil.rmtree(os.path.join(DPDK_RUN_DIR, prefix), ignore_errors=True)
-
-
-def _kill(proc, grace=3.0):
-    if proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-    except OSError:
-        pass
-
-
-def cleanup():
-    """Kills every process started here, removes their DPDK files and the
-    temporary directories. Safe to call more than once."""
-    global _cleaned
-    for proc in reversed(_procs):
-        _kill(proc)
-    for proc in _procs:
-        for f in (proc.stdin, proc.stdout):
-            try:
-                if f is not None:
-                    f.close()
-            except OSError:
-                pass
-    _procs.clear()
-    for prefix in _prefixes:
-        _remove_prefix_files(prefix)
-    _prefixes.clear()
-    for d in _dirs:
-        shutil.rmtree(d, ignore_errors=True)
-    _dirs.clear()
-    _cleaned = True
-
-
-def _on_signal(sig, frame):
-    cleanup()
-    os._exit(128 + sig)
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def sweep_stale():
-    """Removes what an earlier run that was killed outright (SIGKILL, so
-    no cleanup ran) left behind. Only names of this module's own scheme,
-    "vsit<pid>...", whose test process is gone."""
-    pattern = re.compile(r"^vsit(\d+)")
-    for base, dirs_too in ((DPDK_RUN_DIR, True), (HUGEPAGE_DIR, False),
-                           (tempfile.gettempdir(), True)):
-        try:
-            names = os.listdir(base)
-        except OSError:
-            continue
-        for name in names:
-            m = pattern.match(name)
-            if not m or int(m.group(1)) == os.getpid() or \
-                    _pid_alive(int(m.group(1))):
-                continue
-            path = os.path.join(base, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                if dirs_too:
-                    shutil.rmtree(path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-
-
-sweep_stale()
-atexit.register(cleanup)
-for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(_sig, _on_signal)
-
-
-_counter = 0
-
-
-def new_prefix(tag):
-    """A DPDK file prefix unique to this test process."""
-    global _counter
-    _counter += 1
-    prefix = f"vsit{os.getpid()}{tag}{_counter}"
-    _prefixes.append(prefix)
-    _remove_prefix_files(prefix)
-    return prefix
-
-
-def new_dir(tag="vsit"):
-    d = tempfile.mkdtemp(prefix=f"{tag}{os.getpid()}-")
-    _dirs.append(d)
-    return d
-
-
-def _die_with_parent():
-    # Runs in the child before exec: should this test be killed outright
-    # (SIGKILL skips every cleanup here), the kernel sends SIGTERM to what
-    # it started. The guests would also quit at the end of their stdin.
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def spawn(args, **kw):
-    proc = subprocess.Popen(args, preexec_fn=_die_with_parent, **kw)
-    _procs.append(proc)
-    return proc
-
-
-def forget(proc):
-    """proc has exited and was reaped: drop it from the registry."""
-    if proc in _procs:
-        _procs.remove(proc)
-    for f in (proc.stdin, proc.stdout, proc.stderr):
-        try:
-            if f is not None:
-                f.close()
-        except OSError:
-            pass
-
-
 # --------------------------------------------------------------------------
 # Arguments, waiting, assertions
 
@@ -227,50 +64,12 @@ def binaries():
     return os.path.abspath(sw), os.path.abspath(tg)
 
 
-def require_hugepages(n=200):
-    try:
-        with open("/proc/meminfo") as f:
-            info = dict(line.split(":", 1) for line in f)
-        free = int(info["HugePages_Free"].split()[0])
-    except (OSError, KeyError, ValueError):
-        free = 0
-    if free < n or not os.path.isdir(HUGEPAGE_DIR):
-        raise Skip(f"needs {n} free 2 MiB hugepages on {HUGEPAGE_DIR} "
-                   f"(has {free})")
-    if os.geteuid() != 0:
-        raise Skip("needs root for hugepages and vhost-user")
 
 
-def wait_for(pred, timeout, what, interval=0.02):
-    """Polls pred() until it returns something true and returns that; on
-    timeout raises TestFailure naming what was awaited and, when pred
-    raised, the last error."""
-    deadline = time.monotonic() + timeout
-    last_exc = None
-    while True:
-        try:
-            v = pred()
-            if v:
-                return v
-            last_exc = None
-        except (OSError, ValueError, KeyError) as e:
-            last_exc = e
-        if time.monotonic() >= deadline:
-            extra = f" (last error: {last_exc!r})" if last_exc else ""
-            raise TestFailure(f"timeout after {timeout}s waiting for "
-                              f"{what}{extra}")
-        time.sleep(interval)
-        interval = min(interval * 1.5, 0.2)
 
 
-def check_eq(got, expected, what):
-    if got != expected:
-        raise TestFailure(f"{what}: expected {expected!r}, got {got!r}")
 
 
-def check(cond, what):
-    if not cond:
-        raise TestFailure(what)
 
 
 def check_dict(got, expected, what):
@@ -592,7 +391,7 @@ class Guest:
         self.proc.wait()
         forget(self.proc)
         self.logf.close()
-        _remove_prefix_files(self.prefix)
+        remove_prefix_files(self.prefix)
 
 
 # --------------------------------------------------------------------------

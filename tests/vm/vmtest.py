@@ -28,19 +28,16 @@ CPUs: the machine has two. The switch's worker busy-polls CPU 1; QEMU (all
 its threads) is pinned to CPU 0; testpmd's forwarding lcore shares CPU 1
 with the switch's worker, so that the guests keep CPU 0.
 
-Cleanup: every process, directory and DPDK file prefix is recorded;
-cleanup() (try/finally in run(), atexit, SIGTERM/SIGINT/SIGHUP) kills what
-still runs, removes the hugepage files and /var/run/dpdk directories of the
+Cleanup: every process, directory and DPDK file prefix is recorded by
+tests/common/vsproc.py; cleanup() (try/finally in run(), atexit,
+SIGTERM/SIGINT/SIGHUP) kills what still runs, removes the hugepage files and /var/run/dpdk directories of the
 prefixes and the temporary directories (sockets, logs, config). QEMU's
 memory is a memfd: nothing on disk. Children get PR_SET_PDEATHSIG, so a
 test killed outright does not leave guests running; what such a test
 leaves on disk is swept by the next run (names "vsvm<pid>...").
 """
 
-import atexit
 import base64
-import ctypes
-import glob
 import json
 import os
 import re
@@ -48,90 +45,31 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
 
-SKIP = 77
-HUGEPAGE_DIR = "/dev/hugepages"
-DPDK_RUN_DIR = "/var/run/dpdk"
-PR_SET_PDEATHSIG = 1
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "common"))
+from vsproc import (SKIP, Skip, TestFailure, check, check_eq,  # noqa: E402,F401
+                    cleanup, forget, hugepages_free, leftovers, log, new_dir,
+                    new_prefix, remove_prefix_files, spawn)
+import vsproc  # noqa: E402
+
 QEMU_CPU = 0           # QEMU's threads
 GUEST_MEM = "256M"
 BOOT_TIMEOUT = 240     # seconds from QEMU's start to the guest's first marker
 SUBNET = "10.98.0"
 
-
-class TestFailure(AssertionError):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-_t0 = time.monotonic()
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')} +{time.monotonic() - _t0:6.1f}s] "
-          f"{msg}", flush=True)
-
-
-def check(cond, what):
-    if not cond:
-        raise TestFailure(what)
-
-
-def check_eq(got, expected, what):
-    if got != expected:
-        raise TestFailure(f"{what}: expected {expected!r}, got {got!r}")
+vsproc.init("vsvm", elapsed=True, grace=5.0, keep_env="VS_VM_KEEP")
 
 
 def wait_for(pred, timeout, what, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() >= deadline:
-            raise TestFailure(f"timeout after {timeout}s waiting for {what}")
-        time.sleep(interval)
+    return vsproc.wait_for(pred, timeout, what, interval=interval,
+                           max_interval=interval)
 
 
-# --------------------------------------------------------------------------
-# Resources and cleanup
-
-_procs = []
-_prefixes = []
-_dirs = []
 _evidence = []   # objects with evidence(): printed when a test fails
-
-
-def _remove_prefix_files(prefix):
-    for path in glob.glob(os.path.join(HUGEPAGE_DIR, prefix + "map_*")):
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-    shutil.rmtree(os.path.join(DPDK_RUN_DIR, prefix), ignore_errors=True)
-
-
-def _kill(proc, grace=5.0):
-    if proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-    except OSError:
-        pass
 
 
 def print_evidence():
@@ -140,135 +78,6 @@ def print_evidence():
             log("evidence:\n" + obj.evidence())
         except Exception as e:  # noqa: BLE001 - evidence is best effort
             log(f"evidence of {obj!r} unavailable: {e!r}")
-
-
-def keep():
-    """VS_VM_KEEP=1: leave the work directories (logs) for a look."""
-    return os.environ.get("VS_VM_KEEP") == "1"
-
-
-def cleanup():
-    for proc in reversed(_procs):
-        _kill(proc)
-    for proc in _procs:
-        for f in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                if f is not None:
-                    f.close()
-            except OSError:
-                pass
-    _procs.clear()
-    for prefix in _prefixes:
-        _remove_prefix_files(prefix)
-    if not keep():
-        for d in _dirs:
-            shutil.rmtree(d, ignore_errors=True)
-
-
-def leftovers():
-    """What cleanup() should have removed and did not."""
-    left = []
-    for prefix in _prefixes:
-        left += glob.glob(os.path.join(HUGEPAGE_DIR, prefix + "*"))
-        if os.path.exists(os.path.join(DPDK_RUN_DIR, prefix)):
-            left.append(os.path.join(DPDK_RUN_DIR, prefix))
-    if not keep():
-        left += [d for d in _dirs if os.path.exists(d)]
-    return left
-
-
-def _on_signal(sig, frame):
-    cleanup()
-    os._exit(128 + sig)
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def sweep_stale():
-    """Removes what an earlier run killed with SIGKILL left behind: names
-    of this module's scheme, "vsvm<pid>...", whose process is gone."""
-    pattern = re.compile(r"^vsvm(\d+)")
-    for base in (DPDK_RUN_DIR, HUGEPAGE_DIR, tempfile.gettempdir()):
-        try:
-            names = os.listdir(base)
-        except OSError:
-            continue
-        for name in names:
-            m = pattern.match(name)
-            if not m or _pid_alive(int(m.group(1))):
-                continue
-            path = os.path.join(base, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-
-
-sweep_stale()
-atexit.register(cleanup)
-for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-    signal.signal(_sig, _on_signal)
-
-_counter = 0
-
-
-def new_prefix(tag):
-    global _counter
-    _counter += 1
-    prefix = f"vsvm{os.getpid()}{tag}{_counter}"
-    _prefixes.append(prefix)
-    _remove_prefix_files(prefix)
-    return prefix
-
-
-def new_dir():
-    # Short: socket paths must fit sun_path (108 bytes).
-    d = tempfile.mkdtemp(prefix=f"vsvm{os.getpid()}-")
-    _dirs.append(d)
-    return d
-
-
-def _child_setup(cpus):
-    def setup():
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-        if cpus is not None:
-            try:
-                os.sched_setaffinity(0, cpus)
-            except OSError:
-                pass
-    return setup
-
-
-def spawn(args, cpus=None, **kw):
-    proc = subprocess.Popen(args, preexec_fn=_child_setup(cpus), **kw)
-    _procs.append(proc)
-    return proc
-
-
-def forget(proc):
-    if proc in _procs:
-        _procs.remove(proc)
-    for f in (proc.stdin, proc.stdout, proc.stderr):
-        try:
-            if f is not None:
-                f.close()
-        except OSError:
-            pass
 
 
 def tail(path, n=60):
@@ -329,17 +138,6 @@ class Env:
 
 def _need(var):
     raise SystemExit(f"{var} is not set (run through meson test)")
-
-
-def hugepages_free():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("HugePages_Free:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
 
 
 class GuestImage:
@@ -412,7 +210,7 @@ class Switch:
     def _copy_log(self):
         try:
             for line in self.proc.stdout:
-                self.logf.write(f"+{time.monotonic() - _t0:7.2f}s " +
+                self.logf.write(f"+{vsproc.elapsed():7.2f}s " +
                                 line.decode(errors="replace"))
                 self.logf.flush()
         except (OSError, ValueError):
@@ -479,7 +277,7 @@ class Switch:
         self.copier.join(timeout=10)
         forget(self.proc)
         self.logf.close()
-        _remove_prefix_files(self.prefix)
+        remove_prefix_files(self.prefix)
         check_eq(rc, 0, "switch exit status")
         left = [p for _, p, extra in self.ports
                 if "client" not in extra.split() and os.path.exists(p)]
@@ -551,7 +349,7 @@ class Testpmd:
             self.proc.wait()
         forget(self.proc)
         self.logf.close()
-        _remove_prefix_files(self.prefix)
+        remove_prefix_files(self.prefix)
 
 
 # --------------------------------------------------------------------------
