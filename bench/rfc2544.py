@@ -36,6 +36,7 @@ import vsbench as vb
 
 GEN = os.path.join(vb.ROOT, "build", "bench", "vs-gen")
 RESULTS = os.path.join(vb.ROOT, "bench", "results")
+START_LINE = "vs-gen: learning done, sending"
 
 
 def tag():
@@ -69,14 +70,20 @@ class Gen:
             a += ["--idle-sleep", str(self.idle_sleep)]
         return a + [str(x) for x in opts]
 
-    def run(self, opts, timeout):
-        """Runs one vs-gen to its end; returns its JSON result."""
+    def run(self, opts, timeout, on_start=None):
+        """Runs one vs-gen to its end; returns its JSON result. on_start()
+        is called when its learning frames are through and the measured
+        run begins (vs-gen says so on stderr)."""
         prefix = "rfc-g-" + tag()
         p = vb.Proc("vs-gen", self.argv(prefix, opts))
         try:
             end = time.time() + timeout
+            started = on_start is None
             while p.alive() and time.time() < end:
-                time.sleep(0.05)
+                if not started and START_LINE in p.lines:
+                    on_start()
+                    started = True
+                time.sleep(0.01)
             rc = p.stop()
         finally:
             vb.cleanup_prefix(prefix)
@@ -160,8 +167,15 @@ class Search:
         opts = ["--rate", int(rate), "--duration", duration, "--size", self.size,
                 "--macs", self.args.macs, "--flows", self.args.flows,
                 "--drain", self.args.drain]
-        before, dbefore = self.backend.cycles(), self.backend.drops()
-        res = self.gen.run(opts, timeout=duration + 60)
+        snap = {}
+
+        def start():
+            snap["cycles"] = self.backend.cycles()
+            snap["drops"] = self.backend.drops()
+        start()
+        # The learning frames go before the run: counted from its start.
+        res = self.gen.run(opts, timeout=duration + 60, on_start=start)
+        before, dbefore = snap["cycles"], snap["drops"]
         after, dafter = self.backend.cycles(), self.backend.drops()
         t = {"purpose": purpose, "offered_pps": int(rate),
              "tx_pps": res["tx_pps"], "rx_pps": res["rx_pps"],

@@ -1206,6 +1206,9 @@ main(int argc, char **argv)
 		for (uint16_t i = 0; i < n_ports; i++)
 			ports[i].rx_learn = 0;
 		memset(&t, 0, sizeof(t));
+		/* Scripts read the switch's counters from here on. */
+		fprintf(stderr, "vs-gen: learning done, sending\n");
+		fflush(stderr);
 		run(&t);
 		if (!opt.quiet)
 			print_human(&t);
