@@ -704,7 +704,7 @@ gen_run(struct gen_port *p, uint64_t start, uint64_t now)
 }
 
 /*
- * Sends n learning frames through p, retrying a full ring for up to 1 s:
+ * Sends n learning frames through p, retrying a full ring for a while:
  * broadcasts from the port's own MAC, or one unicast from each of the
  * first n flows' source MACs.
  */
@@ -712,7 +712,8 @@ static void
 send_learning(struct gen_port *p, uint32_t n, bool bcast)
 {
 	struct rte_mbuf *pkts[GEN_MAX_BURST];
-	uint64_t deadline = rte_rdtsc() + hz;
+	/* A second, and ten more for every million frames. */
+	uint64_t deadline = rte_rdtsc() + hz + hz * n / 100000;
 	uint32_t done = 0;
 
 	while (done < n && rte_rdtsc() < deadline) {
@@ -1071,10 +1072,11 @@ main(int argc, char **argv)
 
 	/* stdout is for the summary and the JSON line; DPDK logs to stderr. */
 	rte_openlog_stream(stderr);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+	/* Our --help needs no EAL (EAL's own, before "--", is EAL's). */
+	for (int i = 1, ours = 0; i < argc; i++) {
+		if (!ours && strcmp(argv[i], "--") == 0)
+			ours = 1;
+		else if (ours && strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
 		}

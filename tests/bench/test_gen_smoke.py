@@ -5,7 +5,7 @@ exact number of frames at a modest rate to a sink port on the other switch
 port; every frame arrives, once, in order, with latency percentiles in
 order; the switch's mbuf pool is full again afterwards. Then the same with
 IMIX frames over many source MACs and flows, and bad options refused with
-one line and exit status 2.
+one line and exit status 2; --help needs no EAL.
 
 Run as: test_gen_smoke.py VHOSTSWITCH VS_GEN. Process, socket and hugepage
 clean-up is vstest's (tests/integration), on every path."""
@@ -122,6 +122,10 @@ def body(sw_bin, gen_bin):
         lines = [ln for ln in err.split("\n") if ln.startswith("vs-gen:")]
         vt.check(rc == 2 and len(lines) == 1 and out == "",
                  f"{bad}: rc {rc}, stdout {out!r}, stderr {err!r}")
+
+    rc, out, err = vt.run_to_exit([gen_bin, "--", "--help"], 30)
+    vt.check(rc == 0 and out.startswith("usage: vs-gen") and "--rate" in out,
+             f"vs-gen -- --help: rc {rc}, stdout {out!r}, stderr {err!r}")
 
     rc, out = sw.stop()
     vt.check_eq(rc, 0, "switch exit status after SIGTERM")
