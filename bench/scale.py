@@ -6,7 +6,8 @@ For every N guests (default 2, 8, 32) and M source MAC addresses (default
 1, 1000, 100000): vhostswitch with N vhost-user ports (one worker, on
 lcore 1), one vs-gen process (lcore 0) with N net_virtio_user ports in
 pairs, each even port generating to the odd port after it, the M MACs
-shared out among the N/2 generators. After vs-gen's learning frames (so
+shared out among the N/2 generators (at least one each: M = 1 means
+one per generator, their own port MACs). After vs-gen's learning frames (so
 the FDB holds all M), a run at a fixed offered rate (below the switch's
 limit, so that the figure is cost, not saturation) reports the worker's
 busy cycles per packet, from the switch's own counters (telemetry

@@ -61,6 +61,8 @@
 #include <rte_mempool.h>
 #include <rte_udp.h>
 
+#include "vs_gen_stats.h"
+
 #define GEN_MAX_PORTS 64
 #define GEN_MAX_BURST 64
 #define GEN_MAX_FLOWS (1u << 24)    /* the flow id has 24 bits */
@@ -77,11 +79,6 @@
 #define GEN_LEARN_TRIES 50
 #define GEN_LEARN_WAIT_MS 100
 #define GEN_LINK_TIMEOUT_S 10
-
-/* Latency histogram: log-linear, 16 linear steps per power of two. */
-#define LAT_SUB_BITS 4
-#define LAT_SUB (1u << LAT_SUB_BITS)
-#define LAT_BUCKETS ((64 - LAT_SUB_BITS + 1) * LAT_SUB)
 
 struct gen_hdr {
 	rte_be16_t magic;
@@ -106,18 +103,10 @@ enum gen_role {
 
 static const char *const role_names[] = { "off", "gen", "sink", "both" };
 
-/* A sink's record of one flow of one stream. */
-struct flow_rx {
-	uint32_t next;      /* highest sequence number seen + 1; 0: none */
-	uint32_t pad;
-	uint64_t window;    /* bit i: sequence number next - 1 - i arrived */
-};
-
+/* A sink's record of one stream (the generator port it came from). */
 struct stream_rx {
-	struct flow_rx *flows; /* opt.flows records; NULL: not a stream here */
-	uint64_t rx;
-	uint64_t reordered;
-	uint64_t duplicates;
+	struct gen_flow_rx *flows; /* opt.flows records; NULL: not a stream here */
+	struct gen_rx_counts c;
 };
 
 struct gen_port {
@@ -183,8 +172,13 @@ static uint16_t n_ports;
 static struct stream_rx streams[GEN_MAX_PORTS];
 static struct rte_mempool *pool;
 static uint64_t hz;
-static uint64_t lat_hist[LAT_BUCKETS];
-static uint64_t lat_min = UINT64_MAX, lat_max, lat_sum, lat_n;
+static struct gen_lat lat;
+
+static inline double
+ns(double cycles)
+{
+	return cycles * 1e9 / (double)hz;
+}
 static volatile sig_atomic_t stop_signals; /* how many SIGINT/SIGTERM */
 
 /* IMIX 7:4:1 of 64, 570 and 1518 bytes, interleaved over 12 frames. */
@@ -518,90 +512,6 @@ build_frame(const struct gen_port *p, struct rte_mbuf *m, uint16_t len,
 	h->tsc = tsc;
 }
 
-static inline unsigned int
-lat_bucket(uint64_t v)
-{
-	unsigned int e;
-
-	if (v < LAT_SUB)
-		return (unsigned int)v;
-	e = 63 - (unsigned int)__builtin_clzll(v); /* >= LAT_SUB_BITS */
-	return (e - LAT_SUB_BITS + 1) * LAT_SUB +
-	       (unsigned int)((v >> (e - LAT_SUB_BITS)) & (LAT_SUB - 1));
-}
-
-/* The middle of bucket b, in cycles. */
-static double
-lat_bucket_mid(unsigned int b)
-{
-	unsigned int e, sub;
-
-	if (b < LAT_SUB)
-		return b;
-	e = b / LAT_SUB + LAT_SUB_BITS - 1;
-	sub = b % LAT_SUB;
-	return ldexp((double)(LAT_SUB + sub) + 0.5, (int)(e - LAT_SUB_BITS));
-}
-
-static inline void
-lat_record(uint64_t cycles)
-{
-	lat_hist[lat_bucket(cycles)]++;
-	lat_n++;
-	lat_sum += cycles;
-	if (cycles < lat_min)
-		lat_min = cycles;
-	if (cycles > lat_max)
-		lat_max = cycles;
-}
-
-/* The q-quantile, in ns: the middle of its bucket, never above the max. */
-static double
-lat_quantile_ns(double q)
-{
-	uint64_t rank, seen = 0;
-
-	if (lat_n == 0)
-		return 0;
-	rank = (uint64_t)ceil(q * (double)lat_n);
-	if (rank == 0)
-		rank = 1;
-	for (unsigned int b = 0; b < LAT_BUCKETS; b++) {
-		seen += lat_hist[b];
-		if (seen >= rank) {
-			double c = RTE_MIN(lat_bucket_mid(b), (double)lat_max);
-
-			c = RTE_MAX(c, (double)lat_min);
-			return c * 1e9 / (double)hz;
-		}
-	}
-	return (double)lat_max * 1e9 / (double)hz;
-}
-
-static inline void
-flow_account(struct stream_rx *s, struct flow_rx *fr, uint32_t seq)
-{
-	s->rx++;
-	if (seq >= fr->next) {
-		uint32_t shift = seq + 1 - fr->next;
-
-		fr->window = shift >= 64 ? 0 : fr->window << shift;
-		fr->window |= 1;
-		fr->next = seq + 1;
-		return;
-	}
-	/* Below the highest seen: late, or seen before. */
-	uint32_t d = fr->next - 1 - seq;
-
-	if (d < 64 && (fr->window & (1ULL << d))) {
-		s->duplicates++;
-		return;
-	}
-	if (d < 64)
-		fr->window |= 1ULL << d;
-	s->reordered++;
-}
-
 static void
 rx_one(struct gen_port *p, struct rte_mbuf *m, uint64_t now)
 {
@@ -633,9 +543,9 @@ rx_one(struct gen_port *p, struct rte_mbuf *m, uint64_t now)
 	p->rx++;
 	p->rx_bytes += m->pkt_len + GEN_FCS;
 	s = &streams[stream];
-	flow_account(s, &s->flows[flow], rte_be_to_cpu_32(h->seq));
+	gen_flow_account(&s->c, &s->flows[flow], rte_be_to_cpu_32(h->seq));
 	if (now >= h->tsc)
-		lat_record(now - h->tsc);
+		gen_lat_record(&lat, now - h->tsc);
 }
 
 static unsigned int
@@ -889,15 +799,14 @@ print_json(FILE *f, const struct totals *t)
 		(double)t->tx / e, (double)t->rx / e,
 		(double)t->tx_bytes * 8 / e, (double)t->rx_bytes * 8 / e);
 	fprintf(f, ",\"latency_ns\":");
-	if (lat_n == 0)
+	if (lat.n == 0)
 		fprintf(f, "null");
 	else
 		fprintf(f, "{\"samples\":%" PRIu64 ",\"min\":%.1f,\"mean\":%.1f"
 			",\"p50\":%.1f,\"p99\":%.1f,\"p99.9\":%.1f,\"max\":%.1f}",
-			lat_n, (double)lat_min * 1e9 / (double)hz,
-			(double)lat_sum / (double)lat_n * 1e9 / (double)hz,
-			lat_quantile_ns(0.5), lat_quantile_ns(0.99),
-			lat_quantile_ns(0.999), (double)lat_max * 1e9 / (double)hz);
+			lat.n, ns((double)lat.min), ns((double)lat.sum / (double)lat.n),
+			ns(gen_lat_quantile(&lat, 0.5)), ns(gen_lat_quantile(&lat, 0.99)),
+			ns(gen_lat_quantile(&lat, 0.999)), ns((double)lat.max));
 	fprintf(f, ",\"ports\":[");
 	for (i = 0; i < n_ports; i++) {
 		const struct gen_port *p = &ports[i];
@@ -915,7 +824,7 @@ print_json(FILE *f, const struct totals *t)
 	first = true;
 	for (i = 0; i < n_ports; i++) {
 		const struct stream_rx *s = &streams[i];
-		uint64_t uniq = s->rx - s->duplicates;
+		uint64_t uniq = s->c.rx - s->c.duplicates;
 
 		if (s->flows == NULL)
 			continue;
@@ -923,9 +832,9 @@ print_json(FILE *f, const struct totals *t)
 		fprintf(f, "%s{\"stream\":%u,\"dst\":\"%s\",\"tx_packets\":%" PRIu64
 			",\"rx_packets\":%" PRIu64 ",\"lost\":%" PRIu64
 			",\"reordered\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}",
-			first ? "" : ",", i, mac, ports[i].sent, s->rx,
+			first ? "" : ",", i, mac, ports[i].sent, s->c.rx,
 			ports[i].sent > uniq ? ports[i].sent - uniq : 0,
-			s->reordered, s->duplicates);
+			s->c.reordered, s->c.duplicates);
 		first = false;
 	}
 	fprintf(f, "]}\n");
@@ -955,12 +864,12 @@ print_human(const struct totals *t)
 	       PRIu64 "  foreign %" PRIu64 "\n", t->lost,
 	       t->tx_local ? 100.0 * (double)t->lost / (double)t->tx_local : 0.0,
 	       t->reordered, t->duplicates, t->foreign);
-	if (lat_n)
+	if (lat.n)
 		printf("  latency ns: min %.0f  p50 %.0f  p99 %.0f  p99.9 %.0f  max %.0f"
 		       "  (%" PRIu64 " samples)\n",
-		       (double)lat_min * 1e9 / (double)hz, lat_quantile_ns(0.5),
-		       lat_quantile_ns(0.99), lat_quantile_ns(0.999),
-		       (double)lat_max * 1e9 / (double)hz, lat_n);
+		       ns((double)lat.min), ns(gen_lat_quantile(&lat, 0.5)),
+		       ns(gen_lat_quantile(&lat, 0.99)), ns(gen_lat_quantile(&lat, 0.999)),
+		       ns((double)lat.max), lat.n);
 }
 
 /* Every frame of every local stream arrived (or was lost for good). */
@@ -970,7 +879,7 @@ all_received(void)
 	for (uint16_t i = 0; i < n_ports; i++) {
 		const struct stream_rx *s = &streams[i];
 
-		if (s->flows != NULL && s->rx - s->duplicates < ports[i].sent)
+		if (s->flows != NULL && s->c.rx - s->c.duplicates < ports[i].sent)
 			return false;
 	}
 	return true;
@@ -1051,12 +960,12 @@ run(struct totals *t)
 		t->rx_bytes += p->rx_bytes;
 		t->foreign += p->rx_foreign;
 		if (s->flows != NULL) {
-			uint64_t uniq = s->rx - s->duplicates;
+			uint64_t uniq = s->c.rx - s->c.duplicates;
 
 			t->tx_local += p->sent;
 			t->lost += p->sent > uniq ? p->sent - uniq : 0;
-			t->reordered += s->reordered;
-			t->duplicates += s->duplicates;
+			t->reordered += s->c.reordered;
+			t->duplicates += s->c.duplicates;
 		}
 	}
 }
@@ -1105,6 +1014,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	hz = rte_get_tsc_hz();
+	gen_lat_init(&lat);
 	n_ports = 0;
 	RTE_ETH_FOREACH_DEV(port_id) {
 		struct gen_port *p = &ports[n_ports];
@@ -1152,7 +1062,7 @@ main(int argc, char **argv)
 	for (uint16_t i = 0; i < n_ports && nsinks; i++) {
 		if (!is_gen(&ports[i]))
 			continue;
-		streams[i].flows = calloc(opt.flows, sizeof(struct flow_rx));
+		streams[i].flows = calloc(opt.flows, sizeof(struct gen_flow_rx));
 		if (streams[i].flows == NULL) {
 			fprintf(stderr, "vs-gen: out of memory for %u flows\n", opt.flows);
 			rte_eal_cleanup();
