@@ -20,8 +20,11 @@ reaches unpaced, and stops when the bracket is narrower than --resolution
 of it.
 
 Results: bench/results/rfc2544-<time>.json (every trial, the NDR, PDR and
-latency figures, and for vhostswitch the worker's busy cycles per packet in
-each trial), and a summary table on stdout.
+latency figures, and for vhostswitch the worker's busy cycles per packet,
+busy share and drops by reason in each trial), and a summary table on
+stdout. vs-gen generates and sinks on one core: when trials fail while the
+switch's worker is well short of 100% busy, the generator was the limit,
+not the switch.
 """
 
 import argparse
@@ -153,6 +156,15 @@ def busy_per_packet(before, after):
     return dbusy / dpkts if dpkts else None
 
 
+def busy_share(before, after):
+    """The worker's busy share between two lcore_totals: near 1 when the
+    switch is the limit; well below 1 at a failing rate means vs-gen is."""
+    if before is None or after is None:
+        return None
+    dbusy, didle, _ = (a - b for a, b in zip(after, before))
+    return dbusy / (dbusy + didle) if dbusy + didle else None
+
+
 class Search:
     """Trials of one backend and frame size."""
 
@@ -184,6 +196,7 @@ class Search:
              "reordered": res["reordered"], "duplicates": res["duplicates"],
              "tx_stalls": res["tx_stalls"], "latency_ns": res["latency_ns"],
              "busy_cycles_per_packet": busy_per_packet(before, after),
+             "busy_share": busy_share(before, after),
              "switch_drops": {k: v - dbefore.get(k, 0) for k, v in dafter.items()
                               if v - dbefore.get(k, 0)} if dafter else None}
         self.trials.append(t)
@@ -192,7 +205,8 @@ class Search:
                "p50 %s p99 %s ns%s%s"
                % (purpose, int(rate) or "max", t["tx_pps"], t["rx_pps"],
                   100 * t["loss_ratio"], fmt(lat.get("p50")), fmt(lat.get("p99")),
-                  "  %.0f cyc/pkt" % t["busy_cycles_per_packet"]
+                  "  %.0f cyc/pkt, %.0f%% busy" % (t["busy_cycles_per_packet"],
+                                                 100 * t["busy_share"])
                   if t["busy_cycles_per_packet"] else "",
                   "  switch drops %s" % t["switch_drops"] if t["switch_drops"] else ""))
         return t
