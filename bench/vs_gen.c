@@ -103,9 +103,15 @@ enum gen_role {
 
 static const char *const role_names[] = { "off", "gen", "sink", "both" };
 
-/* A sink's record of one stream (the generator port it came from). */
+struct gen_port;
+
+/*
+ * A sink's record of one stream (a generator port: of this process, or of
+ * another one sending to a sink here, whose sent count is unknown here).
+ */
 struct stream_rx {
-	struct gen_flow_rx *flows; /* opt.flows records; NULL: not a stream here */
+	struct gen_flow_rx *flows;  /* opt.flows records; NULL: none seen */
+	const struct gen_port *gen; /* this process's generator, or NULL */
 	struct gen_rx_counts c;
 };
 
@@ -153,6 +159,7 @@ struct gen_opts {
 	unsigned int mbufs;
 	unsigned int ring;
 	unsigned int idle_us;
+	unsigned int stream_base;
 	bool learn;
 	bool quiet;
 };
@@ -170,6 +177,7 @@ static struct gen_opts opt = {
 static struct gen_port ports[GEN_MAX_PORTS];
 static uint16_t n_ports;
 static struct stream_rx streams[GEN_MAX_PORTS];
+static uint64_t flow_records; /* allocated in streams[], at most GEN_MAX_STATE */
 static struct rte_mempool *pool;
 static uint64_t hz;
 static struct gen_lat lat;
@@ -207,7 +215,8 @@ usage(FILE *f)
 "                    split evenly (0: as fast as the rings take; default 0)\n"
 "  --duration SEC    seconds of transmission (0: until --count or SIGINT;\n"
 "                    default 5)\n"
-"  --count N         frames per generator, then stop (0: no limit)\n"
+"  --count N         frames per generator, then stop (0: no limit); with\n"
+"                    no generator here, stop once N frames arrived\n"
 "  --size N|imix     frame size with FCS, 64..1518, or imix (7:4:1 of\n"
 "                    64/570/1518; default 64)\n"
 "  --macs M          source MACs per generator, 1..%u (1: the port's own;\n"
@@ -224,6 +233,9 @@ usage(FILE *f)
 "  --idle-sleep US   sleep US microseconds when a loop turn found nothing to\n"
 "                    do (for a core shared with others; latency then includes\n"
 "                    up to that much; default 0: poll without pause)\n"
+"  --stream-base N   stream ids of this process's generators start at N\n"
+"                    (default 0; give generators in different processes\n"
+"                    feeding one sink distinct ranges)\n"
 "  --json FILE       also write the JSON result to FILE\n"
 "  --quiet           no human summary, only the JSON line\n"
 "  --help            this text\n",
@@ -271,6 +283,7 @@ parse_args(int argc, char **argv)
 		{ "ring", required_argument, NULL, 'g' },
 		{ "no-learn", no_argument, NULL, 'L' },
 		{ "idle-sleep", required_argument, NULL, 'S' },
+		{ "stream-base", required_argument, NULL, 'B' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -353,6 +366,11 @@ parse_args(int argc, char **argv)
 			break;
 		case 'L':
 			opt.learn = false;
+			break;
+		case 'B':
+			if (parse_u64("--stream-base", optarg, 0, GEN_MAX_PORTS - 1, &v) < 0)
+				return -1;
+			opt.stream_base = (unsigned int)v;
 			break;
 		case 'S':
 			if (parse_u64("--idle-sleep (microseconds)", optarg, 0, 100000, &v) < 0)
@@ -512,6 +530,24 @@ build_frame(const struct gen_port *p, struct rte_mbuf *m, uint16_t len,
 	h->tsc = tsc;
 }
 
+/*
+ * Starts tracking a stream: at set-up for this process's generators, and
+ * on its first frame for another process's (not on the fast path again).
+ */
+static int
+stream_track(unsigned int stream)
+{
+	struct stream_rx *s = &streams[stream];
+
+	if (flow_records + opt.flows > GEN_MAX_STATE)
+		return -ENOSPC;
+	s->flows = calloc(opt.flows, sizeof(*s->flows));
+	if (s->flows == NULL)
+		return -ENOMEM;
+	flow_records += opt.flows;
+	return 0;
+}
+
 static void
 rx_one(struct gen_port *p, struct rte_mbuf *m, uint64_t now)
 {
@@ -535,8 +571,8 @@ rx_one(struct gen_port *p, struct rte_mbuf *m, uint64_t now)
 	sf = rte_be_to_cpu_32(h->stream_flow);
 	stream = sf >> 24;
 	flow = sf & 0xffffff;
-	if (stream >= GEN_MAX_PORTS || streams[stream].flows == NULL ||
-	    flow >= opt.flows) {
+	if (stream >= GEN_MAX_PORTS || flow >= opt.flows ||
+	    (streams[stream].flows == NULL && stream_track(stream) < 0)) {
 		p->rx_foreign++;
 		return;
 	}
@@ -788,13 +824,17 @@ print_json(FILE *f, const struct totals *t)
 	fprintf(f, ",\"offered_pps\":%" PRIu64 ",\"duration_s\":%.6f"
 		",\"count\":%" PRIu64 ",\"flows\":%u,\"macs\":%u,\"burst\":%u",
 		opt.rate, t->elapsed, opt.count, opt.flows, opt.macs, opt.burst);
-	fprintf(f, ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64
-		",\"lost\":%" PRIu64 ",\"loss_ratio\":%.9f"
-		",\"reordered\":%" PRIu64 ",\"duplicates\":%" PRIu64
+	fprintf(f, ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64,
+		t->tx, t->rx);
+	/* Loss is known for frames whose sinks are in this process. */
+	if (t->tx_local || t->tx == 0)
+		fprintf(f, ",\"lost\":%" PRIu64 ",\"loss_ratio\":%.9f", t->lost,
+			t->tx_local ? (double)t->lost / (double)t->tx_local : 0.0);
+	else
+		fprintf(f, ",\"lost\":null,\"loss_ratio\":null");
+	fprintf(f, ",\"reordered\":%" PRIu64 ",\"duplicates\":%" PRIu64
 		",\"rx_foreign\":%" PRIu64 ",\"tx_stalls\":%" PRIu64
 		",\"tx_pps\":%.1f,\"rx_pps\":%.1f,\"tx_bps\":%.1f,\"rx_bps\":%.1f",
-		t->tx, t->rx, t->lost,
-		t->tx_local ? (double)t->lost / (double)t->tx_local : 0.0,
 		t->reordered, t->duplicates, t->foreign, t->stalls,
 		(double)t->tx / e, (double)t->rx / e,
 		(double)t->tx_bytes * 8 / e, (double)t->rx_bytes * 8 / e);
@@ -822,19 +862,25 @@ print_json(FILE *f, const struct totals *t)
 	}
 	fprintf(f, "],\"streams\":[");
 	first = true;
-	for (i = 0; i < n_ports; i++) {
+	for (i = 0; i < GEN_MAX_PORTS; i++) {
 		const struct stream_rx *s = &streams[i];
 		uint64_t uniq = s->c.rx - s->c.duplicates;
 
 		if (s->flows == NULL)
 			continue;
-		mac_str(&ports[i].dst, mac);
-		fprintf(f, "%s{\"stream\":%u,\"dst\":\"%s\",\"tx_packets\":%" PRIu64
-			",\"rx_packets\":%" PRIu64 ",\"lost\":%" PRIu64
-			",\"reordered\":%" PRIu64 ",\"duplicates\":%" PRIu64 "}",
-			first ? "" : ",", i, mac, ports[i].sent, s->c.rx,
-			ports[i].sent > uniq ? ports[i].sent - uniq : 0,
-			s->c.reordered, s->c.duplicates);
+		fprintf(f, "%s{\"stream\":%u", first ? "" : ",", i);
+		if (s->gen != NULL) {
+			mac_str(&s->gen->dst, mac);
+			fprintf(f, ",\"port\":%u,\"dst\":\"%s\",\"tx_packets\":%" PRIu64
+				",\"lost\":%" PRIu64, (unsigned int)(s->gen - ports), mac,
+				s->gen->sent, s->gen->sent > uniq ? s->gen->sent - uniq : 0);
+		} else {
+			/* Another process's: what it sent is not known here. */
+			fprintf(f, ",\"port\":null,\"tx_packets\":null,\"lost\":null");
+		}
+		fprintf(f, ",\"rx_packets\":%" PRIu64 ",\"reordered\":%" PRIu64
+			",\"duplicates\":%" PRIu64 "}", s->c.rx, s->c.reordered,
+			s->c.duplicates);
 		first = false;
 	}
 	fprintf(f, "]}\n");
@@ -860,9 +906,12 @@ print_human(const struct totals *t)
 	       t->tx, (double)t->tx / e / 1e6, (double)t->tx_bytes * 8 / e / 1e9,
 	       t->stalls, t->rx, (double)t->rx / e / 1e6,
 	       (double)t->rx_bytes * 8 / e / 1e9);
-	printf("  lost %" PRIu64 " (%.4f%%)  reordered %" PRIu64 "  duplicates %"
-	       PRIu64 "  foreign %" PRIu64 "\n", t->lost,
-	       t->tx_local ? 100.0 * (double)t->lost / (double)t->tx_local : 0.0,
+	if (t->tx_local || t->tx == 0)
+		printf("  lost %" PRIu64 " (%.4f%%)", t->lost,
+		       t->tx_local ? 100.0 * (double)t->lost / (double)t->tx_local : 0.0);
+	else
+		printf("  lost unknown (no sink of these frames here)");
+	printf("  reordered %" PRIu64 "  duplicates %" PRIu64 "  foreign %" PRIu64 "\n",
 	       t->reordered, t->duplicates, t->foreign);
 	if (lat.n)
 		printf("  latency ns: min %.0f  p50 %.0f  p99 %.0f  p99.9 %.0f  max %.0f"
@@ -872,17 +921,37 @@ print_human(const struct totals *t)
 		       ns((double)lat.max), lat.n);
 }
 
-/* Every frame of every local stream arrived (or was lost for good). */
+/*
+ * Every frame sent here arrived at a sink here. False when some were sent
+ * to sinks elsewhere: then the whole drain period passes, which also
+ * gives the switch time to take the last frames out of the tx rings
+ * before the ports close.
+ */
 static bool
 all_received(void)
 {
-	for (uint16_t i = 0; i < n_ports; i++) {
+	for (uint16_t i = 0; i < n_ports; i++)
+		if (is_gen(&ports[i]) && ports[i].sent &&
+		    streams[ports[i].stream].gen == NULL)
+			return false;
+	for (unsigned int i = 0; i < GEN_MAX_PORTS; i++) {
 		const struct stream_rx *s = &streams[i];
 
-		if (s->flows != NULL && s->c.rx - s->c.duplicates < ports[i].sent)
+		if (s->gen != NULL && s->c.rx - s->c.duplicates < s->gen->sent)
 			return false;
 	}
 	return true;
+}
+
+/* Measured frames received by all sinks here. */
+static uint64_t
+sunk(void)
+{
+	uint64_t n = 0;
+
+	for (uint16_t i = 0; i < n_ports; i++)
+		n += ports[i].rx;
+	return n;
 }
 
 static void
@@ -911,7 +980,8 @@ run(struct totals *t)
 	end = opt.duration > 0 ? start + (uint64_t)(opt.duration * (double)hz) : UINT64_MAX;
 	for (;;) {
 		unsigned int work = 0;
-		bool any = ngen == 0; /* a sink alone runs for the duration */
+		/* Sinks alone run for the duration, or until --count arrived. */
+		bool any = ngen == 0 && (opt.count == 0 || sunk() < opt.count);
 
 		now = rte_rdtsc();
 		for (uint16_t i = 0; i < n_ports; i++)
@@ -951,7 +1021,6 @@ run(struct totals *t)
 	}
 	for (uint16_t i = 0; i < n_ports; i++) {
 		const struct gen_port *p = &ports[i];
-		const struct stream_rx *s = &streams[i];
 
 		t->tx += p->sent;
 		t->tx_bytes += p->tx_bytes;
@@ -959,13 +1028,16 @@ run(struct totals *t)
 		t->rx += p->rx;
 		t->rx_bytes += p->rx_bytes;
 		t->foreign += p->rx_foreign;
-		if (s->flows != NULL) {
-			uint64_t uniq = s->c.rx - s->c.duplicates;
+	}
+	for (unsigned int i = 0; i < GEN_MAX_PORTS; i++) {
+		const struct stream_rx *s = &streams[i];
+		uint64_t uniq = s->c.rx - s->c.duplicates;
 
-			t->tx_local += p->sent;
-			t->lost += p->sent > uniq ? p->sent - uniq : 0;
-			t->reordered += s->c.reordered;
-			t->duplicates += s->c.duplicates;
+		t->reordered += s->c.reordered;
+		t->duplicates += s->c.duplicates;
+		if (s->gen != NULL) {
+			t->tx_local += s->gen->sent;
+			t->lost += s->gen->sent > uniq ? s->gen->sent - uniq : 0;
 		}
 	}
 }
@@ -1003,9 +1075,9 @@ main(int argc, char **argv)
 		return ret > 0 ? 0 : 2;
 	}
 	n_ports = rte_eth_dev_count_avail();
-	if (n_ports == 0 || n_ports > GEN_MAX_PORTS) {
-		fprintf(stderr, "vs-gen: %u ports; give 1 to %d --vdev net_virtio_user,...\n",
-			n_ports, GEN_MAX_PORTS);
+	if (n_ports == 0 || n_ports + opt.stream_base > GEN_MAX_PORTS) {
+		fprintf(stderr, "vs-gen: %u ports from stream %u; give 1 to %u --vdev net_virtio_user,...\n",
+			n_ports, opt.stream_base, GEN_MAX_PORTS - opt.stream_base);
 		rte_eal_cleanup();
 		return 2;
 	}
@@ -1020,7 +1092,7 @@ main(int argc, char **argv)
 		struct gen_port *p = &ports[n_ports];
 
 		p->port_id = port_id;
-		p->stream = (uint8_t)n_ports;
+		p->stream = (uint8_t)(opt.stream_base + n_ports);
 		ret = port_configure(p);
 		if (ret < 0) {
 			fprintf(stderr, "vs-gen: port %u: %s\n", n_ports, strerror(-ret));
@@ -1062,12 +1134,12 @@ main(int argc, char **argv)
 	for (uint16_t i = 0; i < n_ports && nsinks; i++) {
 		if (!is_gen(&ports[i]))
 			continue;
-		streams[i].flows = calloc(opt.flows, sizeof(struct gen_flow_rx));
-		if (streams[i].flows == NULL) {
+		if (stream_track(ports[i].stream) < 0) {
 			fprintf(stderr, "vs-gen: out of memory for %u flows\n", opt.flows);
 			rte_eal_cleanup();
 			return 1;
 		}
+		streams[ports[i].stream].gen = &ports[i];
 	}
 	if (opt.mbufs == 0) {
 		/* Per port: a full rx ring, a full tx ring, bursts in hand. */
@@ -1140,8 +1212,9 @@ main(int argc, char **argv)
 		rte_eth_dev_stop(ports[i].port_id);
 		rte_eth_dev_close(ports[i].port_id);
 		free(ports[i].seqs);
-		free(streams[i].flows);
 	}
+	for (unsigned int i = 0; i < GEN_MAX_PORTS; i++)
+		free(streams[i].flows);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return ret;

@@ -4,8 +4,9 @@
 exact number of frames at a modest rate to a sink port on the other switch
 port; every frame arrives, once, in order, with latency percentiles in
 order; the switch's mbuf pool is full again afterwards. Then the same with
-IMIX frames over many source MACs and flows, and bad options refused with
-one line and exit status 2; --help needs no EAL.
+IMIX frames over many source MACs and flows; a generator and a sink in
+two processes (the sink knows the stream, not what was sent); bad options
+refused with one line and exit status 2; --help needs no EAL.
 
 Run as: test_gen_smoke.py VHOSTSWITCH VS_GEN. Process, socket and hugepage
 clean-up is vstest's (tests/integration), on every path."""
@@ -67,15 +68,16 @@ def check_switch(sw, before, n):
     """The switch forwarded the n counted frames from a to b. Its only
     drops may be of learning frames: a broadcast that reaches a port
     whose guest has not finished attaching is dropped (not_ready,
-    tx_full), and vs-gen sends it again."""
+    tx_full), and vs-gen sends it again; one sent while no other port is
+    attached has nowhere to go (no_destination)."""
     d = sw.delta(before)
     learning = d["a"]["rx_packets"] - n + d["b"]["rx_packets"]
     drops = {f"{p}.{k}": v for p, c in d.items() for k, v in c.items()
              if k.startswith("drop_") and v}
     vt.check(d["a"]["rx_packets"] >= n and d["b"]["tx_packets"] >= n,
              f"switch counters: {d}")
-    vt.check(set(k.split(".")[1] for k in drops) <= {"drop_not_ready",
-                                                       "drop_tx_full"}
+    vt.check(set(k.split(".")[1] for k in drops) <= {
+        "drop_not_ready", "drop_tx_full", "drop_no_destination"}
              and sum(drops.values()) <= learning,
              f"switch drops beyond learning frames ({learning}): {drops}")
 
@@ -108,6 +110,39 @@ def body(sw_bin, gen_bin):
     vt.check_eq(res["ports"][1]["rx_bytes"], res["ports"][0]["tx_bytes"],
                 "IMIX bytes received")
     vt.check(sw.info()["fdb_entries"] >= 102, "the 100 source MACs learned")
+    check_switch(sw, before, n)
+    sw.wait_no_mbufs_in_use()
+
+    vt.log("generator and sink in two processes (two guests)")
+    before = sw.snapshot()
+    n = 2000
+    eal = ["-l", "0", "--no-pci", "--in-memory", "--single-file-segments",
+           "--no-telemetry", "--log-level", "*:notice"]
+    sink = vt.spawn([gen_bin] + eal + [
+        "--file-prefix", vt.new_prefix("sink"), "--vdev",
+        f"net_virtio_user0,path={sw.sockets['b']},mac={MACS[1]},"
+        f"queue_size={RING}", "--", "--ring", str(RING), "--roles", "sink", "--count", str(n), "--duration", "60", "--idle-sleep", "20"],
+        stdin=vt.subprocess.DEVNULL, stdout=vt.subprocess.PIPE,
+        stderr=vt.subprocess.PIPE)
+    vt.wait_for(lambda: sw.port("b")["state"] == "up", 15, "the sink attached")
+    rc, out, err = vt.run_to_exit([gen_bin] + eal + [
+        "--file-prefix", vt.new_prefix("src"), "--vdev",
+        f"net_virtio_user0,path={sw.sockets['a']},mac={MACS[0]},"
+        f"queue_size={RING}", "--", "--ring", str(RING), "--roles", "gen", "--dst", MACS[1], "--count", str(n), "--rate",
+        str(RATE), "--duration", "0", "--stream-base", "7",
+        "--idle-sleep", "20"], 60)
+    vt.check_eq(rc, 0, f"generator exit status (stderr: {err[-2000:]})")
+    res = json.loads(out.strip().split("\n")[-1])
+    vt.check_dict(res, {"tx_packets": n, "rx_packets": 0, "lost": None},
+                  "generator alone")
+    out, err = sink.communicate(timeout=60)
+    vt.forget(sink)
+    vt.check_eq(sink.returncode, 0, f"sink exit status (stderr: {err[-2000:]})")
+    res = json.loads(out.decode().strip().split("\n")[-1])
+    vt.check_eq(res["streams"], [{
+        "stream": 7, "port": None, "tx_packets": None, "lost": None,
+        "rx_packets": n, "reordered": 0, "duplicates": 0}], "sink's streams")
+    vt.check_eq(res["latency_ns"]["samples"], n, "sink's latency samples")
     check_switch(sw, before, n)
     sw.wait_no_mbufs_in_use()
 
