@@ -12,9 +12,9 @@
  * source IPv4 address and the UDP source port; a sink counts, per stream
  * (the generating port) and per flow, what arrives: frames, reordering,
  * duplicates, and the latency of each frame from the TSC stamped into it
- * (the same process reads the same TSC, so no clock sync is involved).
- * At the end it prints a human summary and, as the last line of stdout,
- * one JSON object.
+ * (one host's invariant TSC, read by the same process or another one on
+ * the same host, so no clock sync is involved). At the end it prints a
+ * human summary and, as the last line of stdout, one JSON object.
  *
  *   vs-gen [EAL options] -- [options]     (vs-gen -- --help lists them)
  *
@@ -24,9 +24,10 @@
  * frames have exactly room for it.
  *
  * Loss is what a stream sent minus the distinct frames its sinks in this
- * process received, after a drain period; a frame whose sequence number is
- * below the highest seen in its flow is reordered (or, when it was seen
- * before, a duplicate). A virtio ring that is full holds the generator
+ * process received, after a drain period (a sink in another process
+ * counts the streams it gets, but cannot know their loss); a frame whose
+ * sequence number is below the highest seen in its flow is reordered (or,
+ * when it was seen before, a duplicate). A virtio ring that is full holds the generator
  * back rather than losing frames, so the achieved transmit rate is
  * reported next to the offered one: a rate the switch cannot absorb shows
  * as a shortfall there, a rate it takes in but cannot deliver, as loss.
@@ -56,7 +57,6 @@
 #include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_udp.h>
@@ -661,7 +661,10 @@ send_learning(struct gen_port *p, uint32_t n, bool bcast)
 	/* A second, and ten more for every million frames. */
 	uint64_t deadline = rte_rdtsc() + hz + hz * n / 100000;
 	uint32_t done = 0;
+	struct gen_port tmp = *p;
 
+	if (bcast)
+		memset(&tmp.dst, 0xff, sizeof(tmp.dst));
 	while (done < n && rte_rdtsc() < deadline) {
 		uint16_t b = (uint16_t)RTE_MIN(n - done, (uint32_t)GEN_MAX_BURST);
 		uint16_t k;
@@ -669,10 +672,7 @@ send_learning(struct gen_port *p, uint32_t n, bool bcast)
 		if (rte_pktmbuf_alloc_bulk(pool, pkts, b) != 0)
 			return;
 		for (uint16_t i = 0; i < b; i++) {
-			struct gen_port tmp = *p;
-
 			if (bcast) {
-				memset(&tmp.dst, 0xff, sizeof(tmp.dst));
 				build_frame(&tmp, pkts[i], GEN_MIN_SIZE - GEN_FCS, 0,
 					    GEN_MAGIC_LEARN, 0, 0);
 				rte_ether_addr_copy(&p->mac,
