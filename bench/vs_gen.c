@@ -129,7 +129,8 @@ struct gen_port {
 	uint64_t sent;
 	uint64_t tx_bytes;
 	uint64_t stalls;    /* tx bursts the ring did not take whole */
-	uint64_t next_flow;
+	uint32_t next_flow; /* the flow of the next frame */
+	uint32_t next_mac;  /* next_flow % opt.macs, kept without dividing */
 	uint64_t frame_no;  /* drives the IMIX size pattern */
 	struct rte_mbuf *pending[GEN_MAX_BURST]; /* built, not yet taken */
 	uint16_t n_pending;
@@ -468,12 +469,10 @@ is_sink(const struct gen_port *p)
 	return p->role == GEN_ROLE_SINK || p->role == GEN_ROLE_BOTH;
 }
 
-/* Source MAC of flow f of generator p. */
+/* Source MAC number m (flow m + k * opt.macs) of generator p. */
 static inline void
-flow_mac(const struct gen_port *p, uint32_t f, struct rte_ether_addr *a)
+flow_mac(const struct gen_port *p, uint32_t m, struct rte_ether_addr *a)
 {
-	uint32_t m = f % opt.macs;
-
 	if (opt.macs == 1) {
 		*a = p->mac;
 		return;
@@ -495,10 +494,13 @@ frame_len(struct gen_port *p)
 	return size - GEN_FCS;
 }
 
-/* Writes a whole frame of flow f into m; len excludes the FCS. */
+/*
+ * Writes a whole frame of flow f, source MAC number mac, into m; len
+ * excludes the FCS.
+ */
 static void
 build_frame(const struct gen_port *p, struct rte_mbuf *m, uint16_t len,
-	    uint32_t f, uint16_t magic, uint32_t seq, uint64_t tsc)
+	    uint32_t f, uint32_t mac, uint16_t magic, uint32_t seq, uint64_t tsc)
 {
 	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, len);
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
@@ -507,7 +509,7 @@ build_frame(const struct gen_port *p, struct rte_mbuf *m, uint16_t len,
 	struct gen_hdr *h = (struct gen_hdr *)(udp + 1);
 
 	eth->dst_addr = p->dst;
-	flow_mac(p, f, &eth->src_addr);
+	flow_mac(p, mac, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
@@ -627,11 +629,16 @@ gen_run(struct gen_port *p, uint64_t start, uint64_t now)
 		n = (uint16_t)RTE_MIN(due - p->sent, (uint64_t)opt.burst);
 		if (rte_pktmbuf_alloc_bulk(pool, p->pending, n) != 0)
 			return 0;
+		/* Flows in turn; two divisions a frame would cost more. */
 		for (uint16_t i = 0; i < n; i++) {
-			uint32_t f = (uint32_t)(p->next_flow++ % opt.flows);
+			uint32_t f = p->next_flow;
 
-			build_frame(p, p->pending[i], frame_len(p), f, GEN_MAGIC,
-				    p->seqs[f]++, now);
+			build_frame(p, p->pending[i], frame_len(p), f, p->next_mac,
+				    GEN_MAGIC, p->seqs[f]++, now);
+			if (++p->next_mac == opt.macs)
+				p->next_mac = 0;
+			if (++p->next_flow == opt.flows)
+				p->next_flow = p->next_mac = 0;
 		}
 		p->n_pending = n;
 		p->pending_off = 0;
@@ -673,13 +680,14 @@ send_learning(struct gen_port *p, uint32_t n, bool bcast)
 			return;
 		for (uint16_t i = 0; i < b; i++) {
 			if (bcast) {
-				build_frame(&tmp, pkts[i], GEN_MIN_SIZE - GEN_FCS, 0,
+				build_frame(&tmp, pkts[i], GEN_MIN_SIZE - GEN_FCS, 0, 0,
 					    GEN_MAGIC_LEARN, 0, 0);
 				rte_ether_addr_copy(&p->mac,
 					&rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *)->src_addr);
 			} else {
+				/* Flow f < opt.macs has MAC number f. */
 				build_frame(&tmp, pkts[i], GEN_MIN_SIZE - GEN_FCS,
-					    done + i, GEN_MAGIC_LEARN, 0, 0);
+					    done + i, done + i, GEN_MAGIC_LEARN, 0, 0);
 			}
 		}
 		k = rte_eth_tx_burst(p->port_id, 0, pkts, b);
