@@ -29,7 +29,7 @@ Figures:
   frontend_rates(lines)             testpmd's per-period total Rx pps
   frontend_bytes_per_packet(lines)  mean frame size seen by the frontend
   testpmd_cycles_per_packet(text)   testpmd --record-core-cycles at exit
-  imix_txpkts()                     testpmd arguments for the IMIX mix
+  imix_txpkts(cmdfile)              testpmd arguments for the IMIX mix
 """
 
 import json
@@ -38,6 +38,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -47,12 +48,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SWITCH = os.path.join(ROOT, "build", "vhostswitch")
 HUGEPAGES = "/dev/hugepages"
 
-# IMIX as frames circulating in a closed loop: testpmd's txonly engine, with
-# random splitting, sends frames of 1, 2 or 3 of these segments, i.e. 64,
-# 594 or 1518 bytes (the sizes of the simple IMIX) in equal shares. The
-# actual mean is measured from the frontend's byte counters, since in a loop
-# the mix is whatever the first bursts drew.
-IMIX_SEGMENTS = (64, 530, 924)
+# The simple IMIX (64, 594 and 1518 bytes, 7:4:1) as frames circulating in
+# a closed loop: with `set txsplit rand`, testpmd's txonly engine (which
+# --tx-first uses) builds each frame from the first 1 to 12 of these
+# segments, drawn uniformly, so 7 in 12 are 64 bytes, 4 in 12 are 594, 1 in
+# 12 is 1518. Zero-length segments carry nothing. In a loop the mix is what
+# the first bursts drew, so the mean is measured from the frontend's byte
+# counters (frontend_bytes_per_packet) rather than assumed.
+IMIX_SEGMENTS = (64, 0, 0, 0, 0, 0, 0, 530, 0, 0, 0, 924)
 
 
 def log(msg):
@@ -82,7 +85,7 @@ def remove_hugepage_files(prefix):
 def cleanup_prefix(prefix):
     """Everything a stopped DPDK process with this --file-prefix left."""
     remove_hugepage_files(prefix)
-    subprocess.call(["rm", "-rf", "/var/run/dpdk/" + prefix])
+    subprocess.call(["rm", "-rf", "/var/run/dpdk/" + prefix, imix_cmdfile(prefix)])
 
 
 class Telemetry:
@@ -168,8 +171,9 @@ def start_vhostswitch(binary, prefix, socks, ctl, stats_interval=0, config=None,
 
     socks: two vhost-user server socket paths (ports vhost0, vhost1), or None
     for the switch's embedded default ports (or only what config sets up).
-    config: a start-up config file (e.g. with `xconnect vhost0 vhost1` or a
-    `port add eth`), run after the --vhost ports are added.
+    config: a start-up config file (`port add ...`, `xconnect A B`); the
+    switch runs it before the ports of socks are added, so a config that
+    cross-connects ports adds them itself (and socks is then None).
     """
     main = lcores.split(",")[0]
     argv = [binary, "-l", lcores, "--main-lcore", main, "--no-pci",
@@ -207,10 +211,18 @@ def virtio_user_vdevs(socks, macs=(MAC0, MAC1), server=False):
             for i, (s, m) in enumerate(zip(socks, macs))]
 
 
-def imix_txpkts():
-    """testpmd arguments that make --tx-first send the IMIX mix."""
+def imix_cmdfile(prefix):
+    """Where a frontend with this prefix keeps its start-up commands."""
+    return os.path.join(tempfile.gettempdir(), prefix + "-testpmd.cmd")
+
+
+def imix_txpkts(cmdfile):
+    """testpmd arguments that make --tx-first send the IMIX mix; cmdfile is
+    a path this writes testpmd's start-up commands to (`set txsplit rand`)."""
+    with open(cmdfile, "w") as f:
+        f.write("set txsplit rand\n")
     return ["--txpkts=" + ",".join(str(s) for s in IMIX_SEGMENTS),
-            "--txonly-multi-flow"]
+            "--cmdline-file=" + cmdfile]
 
 
 def start_testpmd_frontend(prefix, vdevs, size=64, peers=(MAC1, MAC0),
@@ -226,7 +238,10 @@ def start_testpmd_frontend(prefix, vdevs, size=64, peers=(MAC1, MAC0),
         argv += ["--vdev", v]
     argv += ["--", "--no-mlockall", "--forward-mode=io", "--tx-first",
              "--stats-period", "1", "--total-num-mbufs=%d" % mbufs]
-    argv += imix_txpkts() if str(size) == "imix" else ["--txpkts=%d" % int(size)]
+    if str(size) == "imix":
+        argv += imix_txpkts(imix_cmdfile(prefix))
+    else:
+        argv += ["--txpkts=%d" % int(size)]
     argv += ["--eth-peer=%d,%s" % (i, m) for i, m in enumerate(peers)]
     argv += list(extra)
     return Proc("frontend", argv, echo)
