@@ -132,21 +132,31 @@ class Backend:
         return vb.lcore_totals(self.tel) if self.tel else None
 
     def drops(self):
-        """vhostswitch's drop counters summed over its ports, by reason."""
-        if not self.tel:
-            return None
-        total = {}
-        for name in self.tel.query("/vhostswitch/ports"):
-            for k, v in self.tel.query("/vhostswitch/port," + name).items():
-                if k.startswith("drop_"):
-                    total[k] = total.get(k, 0) + v
-        return total
+        return switch_drops(self.tel) if self.tel else None
 
     def stop(self):
         self.proc.stop()
         vb.cleanup_prefix(self.prefix)
         shutil.rmtree(self.dir, ignore_errors=True)
         return self.proc.output()
+
+
+def switch_drops(tel):
+    """vhostswitch's drop counters summed over its ports, by reason."""
+    total = {}
+    for name in tel.query("/vhostswitch/ports"):
+        for k, v in tel.query("/vhostswitch/port," + name).items():
+            if k.startswith("drop_"):
+                total[k] = total.get(k, 0) + v
+    return total
+
+
+def drops_delta(before, after):
+    """The reasons whose count grew, and by how much."""
+    if before is None or after is None:
+        return None
+    return {k: v - before.get(k, 0) for k, v in after.items()
+            if v - before.get(k, 0)}
 
 
 def busy_per_packet(before, after):
@@ -197,8 +207,7 @@ class Search:
              "tx_stalls": res["tx_stalls"], "latency_ns": res["latency_ns"],
              "busy_cycles_per_packet": busy_per_packet(before, after),
              "busy_share": busy_share(before, after),
-             "switch_drops": {k: v - dbefore.get(k, 0) for k, v in dafter.items()
-                              if v - dbefore.get(k, 0)} if dafter else None}
+             "switch_drops": drops_delta(dbefore, dafter)}
         self.trials.append(t)
         lat = t["latency_ns"] or {}
         vb.log("  %-6s offered %9s  tx %9.0f  rx %9.0f pps  loss %.4f%%  "

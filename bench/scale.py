@@ -27,7 +27,8 @@ import tempfile
 import time
 
 import vsbench as vb
-from rfc2544 import GEN, RESULTS, Gen, busy_per_packet, busy_share, tag
+from rfc2544 import (GEN, RESULTS, Gen, busy_per_packet, busy_share, drops_delta,
+                     switch_drops, tag)
 
 
 def start_switch(binary, n, workdir, fdb_size):
@@ -66,21 +67,25 @@ def one(args, n, m):
                 "--size", args.size, "--macs", macs, "--flows", macs]
         # Busy cycles from the end of the learning frames on.
         res = gen.run(opts, args.duration + 120,
-                      on_start=lambda: snap.append(vb.lcore_totals(tel)))
+                      on_start=lambda: snap.append((vb.lcore_totals(tel),
+                                                    switch_drops(tel))))
         after = vb.lcore_totals(tel)
-        cyc = busy_per_packet(snap[0], after) if snap else None
-        share = busy_share(snap[0], after) if snap else None
+        cyc = busy_per_packet(snap[0][0], after) if snap else None
+        share = busy_share(snap[0][0], after) if snap else None
+        drops = drops_delta(snap[0][1], switch_drops(tel)) if snap else None
         fdb = tel.query("/vhostswitch/info")
         row = {"guests": n, "macs": macs * gens, "macs_per_generator": macs,
                "offered_pps": args.rate, "tx_pps": res["tx_pps"],
                "rx_pps": res["rx_pps"], "loss_ratio": res["loss_ratio"],
                "busy_cycles_per_packet": cyc, "busy_share": share,
+               "switch_drops": drops,
                "latency_ns": res["latency_ns"], "switch_info": fdb}
         vb.log("N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
-               "  %s busy"
+               "  %s busy%s"
                % (n, macs * gens, res["tx_pps"], res["rx_pps"],
                   100 * res["loss_ratio"], "-" if cyc is None else "%.1f" % cyc,
-                  "-" if share is None else "%.0f%%" % (100 * share)))
+                  "-" if share is None else "%.0f%%" % (100 * share),
+                  "  switch drops %s" % drops if drops else ""))
         return row
     finally:
         proc.stop()
