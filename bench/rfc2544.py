@@ -225,10 +225,11 @@ class Search:
             t["tx_pps"] >= t["offered_pps"] * (1 - self.args.shortfall)
         return offered_ok and t["loss_ratio"] <= threshold
 
-    def search(self, lo, hi, threshold, purpose):
-        """The highest passing rate in (lo, hi]: lo is known to pass (or is
-        0), hi is tried first. Returns (rate, its trial) or (0, None)."""
-        best = (lo, None)
+    def search(self, lo, hi, threshold, purpose, lo_trial=None):
+        """The highest passing rate in (lo, hi]: lo is known to pass (its
+        trial lo_trial), or is 0; hi is tried first. Returns (rate, its
+        trial), or (lo, lo_trial) when nothing above lo passed."""
+        best = (lo, lo_trial)
         t = self.trial(hi, self.args.trial, purpose)
         if self.passes(t, threshold):
             return hi, t
@@ -254,7 +255,7 @@ class Search:
         if ndr >= top:
             pdr, pdr_t = ndr, ndr_t
         else:
-            pdr, pdr_t = self.search(ndr, top, a.pdr, "pdr")
+            pdr, pdr_t = self.search(ndr, top, a.pdr, "pdr", ndr_t)
         lat = []
         for pct in (10, 50, 90):
             if ndr <= 0:
