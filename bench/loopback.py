@@ -28,104 +28,15 @@ counter; testpmd's --record-core-cycles).
 import argparse
 import json
 import os
-import re
-import signal
-import socket
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-MAC0 = "02:00:00:00:00:01"
-MAC1 = "02:00:00:00:00:02"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-def remove_hugepage_files(prefix):
-    """A DPDK process that died leaves <prefix>map_* files holding pages."""
-    try:
-        names = os.listdir("/dev/hugepages")
-    except OSError:
-        return
-    for name in names:
-        if name.startswith(prefix + "map_"):
-            path = os.path.join("/dev/hugepages", name)
-            if subprocess.call(["fuser", "-s", path], stderr=subprocess.DEVNULL) != 0:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-
-
-class Telemetry:
-    """A client of DPDK's telemetry socket (JSON over SOCK_SEQPACKET)."""
-
-    def __init__(self, prefix):
-        self.path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
-
-    def query(self, cmd):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            s.connect(self.path)
-            s.recv(1 << 16)
-            s.send(cmd.encode())
-            reply = json.loads(s.recv(1 << 20).decode())
-        finally:
-            s.close()
-        return reply[cmd.split(",")[0]]
-
-
-class Proc:
-    """A child process whose output is collected by a thread, line by line."""
-
-    def __init__(self, name, argv, echo=False):
-        self.name = name
-        self.lines = []
-        self.echo = echo
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True,
-                                  start_new_session=True)
-        self.t = threading.Thread(target=self._read, daemon=True)
-        self.t.start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if self.echo:
-                print(line, end="", flush=True)
-
-    def alive(self):
-        return self.p.poll() is None
-
-    def stop(self, timeout=15):
-        if self.alive():
-            self.p.send_signal(signal.SIGINT)
-            try:
-                self.p.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        self.t.join(5)
-        return self.p.returncode
-
-    def output(self):
-        return "\n".join(self.lines)
-
-
-def wait_for(cond, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise RuntimeError("timed out waiting for " + what)
+from vsbench import (ROOT, Telemetry, cleanup_prefix, frontend_rates, lcore_totals,
+                     log, net_vhost_vdevs, start_frontend, start_testpmd_backend,
+                     start_vhostswitch, testpmd_cycles_per_packet, wait_for)
 
 
 def switch_binary(kind, args):
@@ -140,51 +51,11 @@ def switch_binary(kind, args):
 def start_backend(kind, args, socks, prefix, echo, ctl):
     binary = switch_binary(kind, args)
     if binary is not None:
-        argv = [binary, "-l", "0,1", "--main-lcore", "0", "--no-pci",
-                "--file-prefix", prefix, "--", "--ctl-socket", ctl]
-        if socks is not None:
-            argv += ["--vhost", "vhost0=" + socks[0], "--vhost", "vhost1=" + socks[1]]
-        argv += ["--stats-interval", str(args.stats_interval)]
-    elif kind == "testpmd":
-        argv = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "0", "--no-pci",
-                "--file-prefix", prefix,
-                "--vdev", "net_vhost0,iface=%s" % socks[0],
-                "--vdev", "net_vhost1,iface=%s" % socks[1], "--",
-                "--no-mlockall", "--forward-mode=io", "--record-core-cycles",
-                "--total-num-mbufs=16384", "--stats-period", "3600"]
-    else:
-        raise ValueError(kind)
-    return Proc(kind, argv, echo)
-
-
-def start_frontend(args, socks, prefix):
-    argv = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "1", "--no-pci",
-            "--single-file-segments", "--file-prefix", prefix,
-            "--vdev", "net_virtio_user0,path=%s,mac=%s" % (socks[0], MAC0),
-            "--vdev", "net_virtio_user1,path=%s,mac=%s" % (socks[1], MAC1),
-            "--", "--no-mlockall", "--forward-mode=io", "--tx-first",
-            "--stats-period", "1", "--total-num-mbufs=16384",
-            "--txpkts=%d" % args.size,
-            "--eth-peer=0,%s" % MAC1, "--eth-peer=1,%s" % MAC0]
-    return Proc("frontend", argv)
-
-
-RX_PPS = re.compile(r"Rx-pps:\s+(\d+)")
-
-
-def frontend_rates(lines):
-    """Per-period total Rx pps: testpmd prints one Rx-pps line per port."""
-    vals = [int(m.group(1)) for m in map(RX_PPS.search, lines) if m]
-    return [vals[i] + vals[i + 1] for i in range(0, len(vals) - 1, 2)]
-
-
-def lcore_totals(tel):
-    busy = idle = pkts = 0
-    for st in tel.query("/vhostswitch/lcores").values():
-        busy += st["busy_cycles"]
-        idle += st["idle_cycles"]
-        pkts += st["packets"]
-    return busy, idle, pkts
+        return start_vhostswitch(binary, prefix, socks, ctl,
+                                 stats_interval=args.stats_interval, echo=echo)
+    if kind == "testpmd":
+        return start_testpmd_backend(prefix, net_vhost_vdevs(socks), echo=echo)
+    raise ValueError(kind)
 
 
 def run_one(kind, args, echo=False):
@@ -207,7 +78,7 @@ def run_one(kind, args, echo=False):
                  20, "the backend's sockets")
         if not backend.alive():
             raise RuntimeError("%s exited:\n%s" % (kind, backend.output()))
-        frontend = start_frontend(args, paths, fprefix)
+        frontend = start_frontend(paths, fprefix, size=args.size)
         time.sleep(args.warmup)
         tel = Telemetry(bprefix) if switch_binary(kind, args) is not None else None
         before = lcore_totals(tel) if tel else None
@@ -228,19 +99,17 @@ def run_one(kind, args, echo=False):
             result["busy_cycles_per_packet"] = dbusy / dpkts if dpkts else None
             result["busy_share"] = dbusy / (dbusy + didle) if dbusy + didle else None
         else:
-            m = re.search(r"CPU cycles/packet=([\d.]+)", backend.output())
-            result["busy_cycles_per_packet"] = float(m.group(1)) if m else None
+            result["busy_cycles_per_packet"] = testpmd_cycles_per_packet(backend.output())
         return result
     finally:
         for p in (frontend, backend):
             if p is not None:
                 p.stop()
         for pre in (bprefix, fprefix):
-            remove_hugepage_files(pre)
-            subprocess.call(["rm", "-rf", "/var/run/dpdk/" + pre])
+            cleanup_prefix(pre)
         for d in (tmp, ctl_dir):
             if d:
-                subprocess.call(["rm", "-rf", d])
+                shutil.rmtree(d, ignore_errors=True)
 
 
 def fmt(v, scale=1.0, spec="%.2f"):

@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""RFC 2544 throughput and latency through vhostswitch, with vs-gen.
+
+For each backend and frame size: a binary search of the offered rate for
+the highest rate with no loss (NDR) and with at most 0.5% loss (PDR), then
+latency at 10%, 50% and 90% of NDR.
+
+Topology: the backend on lcore 1 with two vhost-user ports (vsbench.py
+starts it: vhostswitch, or dpdk-testpmd with two net_vhost ports in io mode
+as the no-lookup baseline); vs-gen on lcore 0 with two net_virtio_user
+ports, port 0 generating to port 1's MAC (both ways with --bidir). One
+vs-gen process per trial; the backend runs through a whole search.
+
+A trial passes when the loss is within the threshold and vs-gen managed to
+offer what it was asked (a virtio ring the backend does not empty holds
+the generator back instead of losing frames, so a shortfall there is the
+backend not keeping up, like loss). The search starts from the rate vs-gen
+reaches unpaced, and stops when the bracket is narrower than --resolution
+of it.
+
+Results: bench/results/rfc2544-<time>.json (every trial, the NDR, PDR and
+latency figures, and for vhostswitch the worker's busy cycles per packet,
+busy share and drops by reason in each trial), and a summary table on
+stdout. vs-gen generates and sinks on one core: when trials fail while the
+switch's worker is well short of 100% busy, the generator was the limit,
+not the switch.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import vsbench as vb
+
+GEN = os.path.join(vb.ROOT, "build", "bench", "vs-gen")
+RESULTS = os.path.join(vb.ROOT, "bench", "results")
+START_LINE = "vs-gen: learning done, sending"
+
+
+def tag():
+    return "%d-%d" % (os.getpid(), int(time.time() * 1000) % 1000000)
+
+
+class Gen:
+    """How to run vs-gen against a set of vhost-user sockets: one
+    net_virtio_user port per socket, on lcore 0, in its own memory."""
+
+    def __init__(self, binary, socks, macs=None, ring=1024, roles=None,
+                 idle_sleep=0):
+        self.binary = binary
+        self.socks = list(socks)
+        self.macs = macs or ["02:00:00:00:%02x:%02x" % (i >> 8, (i & 0xff) + 1)
+                             for i in range(len(self.socks))]
+        self.ring = ring
+        self.roles = roles
+        self.idle_sleep = idle_sleep
+
+    def argv(self, prefix, opts):
+        a = [self.binary, "-l", "0", "--no-pci", "--in-memory",
+             "--single-file-segments", "--no-telemetry", "--file-prefix",
+             prefix, "--log-level", "*:warning"]
+        for v in vb.virtio_user_vdevs(self.socks, self.macs):
+            a += ["--vdev", "%s,queue_size=%d" % (v, self.ring)]
+        a += ["--", "--ring", str(self.ring), "--quiet"]
+        if self.roles:
+            a += ["--roles", self.roles]
+        if self.idle_sleep:
+            a += ["--idle-sleep", str(self.idle_sleep)]
+        return a + [str(x) for x in opts]
+
+    def run(self, opts, timeout, on_start=None):
+        """Runs one vs-gen to its end; returns its JSON result. on_start()
+        is called when its learning frames are through and the measured
+        run begins (vs-gen says so on stderr)."""
+        prefix = "rfc-g-" + tag()
+        p = vb.Proc("vs-gen", self.argv(prefix, opts))
+        try:
+            end = time.time() + timeout
+            started = on_start is None
+            while p.alive() and time.time() < end:
+                if not started and START_LINE in p.lines:
+                    on_start()
+                    started = True
+                time.sleep(0.01)
+            rc = p.stop()
+        finally:
+            vb.cleanup_prefix(prefix)
+        lines = [ln for ln in p.lines if ln.startswith('{"tool":"vs-gen"')]
+        if rc != 0 or not lines:
+            raise RuntimeError("vs-gen failed (status %s):\n%s"
+                               % (rc, "\n".join(p.lines[-30:])))
+        return json.loads(lines[-1])
+
+
+class Backend:
+    """A backend under test with two vhost-user server ports, running until
+    stop(); cycles() reads vhostswitch's worker counters (None for
+    testpmd, which reports its cycles only at exit)."""
+
+    def __init__(self, kind, switch, echo=False):
+        self.kind = kind
+        self.dir = tempfile.mkdtemp(prefix="vs-rfc2544-")
+        self.socks = [os.path.join(self.dir, "vhost%d.sock" % i) for i in (0, 1)]
+        self.prefix = "rfc-b-" + tag()
+        self.tel = None
+        if kind == "vhostswitch":
+            self.proc = vb.start_vhostswitch(switch, self.prefix, self.socks,
+                                             os.path.join(self.dir, "ctl.sock"),
+                                             echo=echo)
+            self.tel = vb.Telemetry(self.prefix)
+        elif kind == "testpmd":
+            self.proc = vb.start_testpmd_backend(self.prefix,
+                                                 vb.net_vhost_vdevs(self.socks),
+                                                 echo=echo)
+        else:
+            raise ValueError("unknown backend " + kind)
+        try:
+            vb.wait_for(lambda: all(os.path.exists(s) for s in self.socks)
+                        or not self.proc.alive(), 30, kind + "'s sockets")
+            if not self.proc.alive():
+                raise RuntimeError("%s exited:\n%s" % (kind, self.proc.output()))
+        except BaseException:
+            self.stop()
+            raise
+
+    def cycles(self):
+        return vb.lcore_totals(self.tel) if self.tel else None
+
+    def drops(self):
+        return switch_drops(self.tel) if self.tel else None
+
+    def stop(self):
+        self.proc.stop()
+        vb.cleanup_prefix(self.prefix)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return self.proc.output()
+
+
+def switch_drops(tel):
+    """vhostswitch's drop counters summed over its ports, by reason."""
+    total = {}
+    for name in tel.query("/vhostswitch/ports"):
+        for k, v in tel.query("/vhostswitch/port," + name).items():
+            if k.startswith("drop_"):
+                total[k] = total.get(k, 0) + v
+    return total
+
+
+def drops_delta(before, after):
+    """The reasons whose count grew, and by how much."""
+    if before is None or after is None:
+        return None
+    return {k: v - before.get(k, 0) for k, v in after.items()
+            if v - before.get(k, 0)}
+
+
+def busy_per_packet(before, after):
+    if before is None or after is None:
+        return None
+    dbusy, _, dpkts = (a - b for a, b in zip(after, before))
+    return dbusy / dpkts if dpkts else None
+
+
+def busy_share(before, after):
+    """The worker's busy share between two lcore_totals: near 1 when the
+    switch is the limit; well below 1 at a failing rate means vs-gen is."""
+    if before is None or after is None:
+        return None
+    dbusy, didle, _ = (a - b for a, b in zip(after, before))
+    return dbusy / (dbusy + didle) if dbusy + didle else None
+
+
+class Search:
+    """Trials of one backend and frame size."""
+
+    def __init__(self, args, backend, gen, size):
+        self.args = args
+        self.backend = backend
+        self.gen = gen
+        self.size = size
+        self.trials = []
+
+    def trial(self, rate, duration, purpose):
+        opts = ["--rate", int(rate), "--duration", duration, "--size", self.size,
+                "--macs", self.args.macs, "--flows", self.args.flows,
+                "--drain", self.args.drain]
+        snap = {}
+
+        def start():
+            snap["cycles"] = self.backend.cycles()
+            snap["drops"] = self.backend.drops()
+        start()
+        # The learning frames go before the run: counted from its start.
+        res = self.gen.run(opts, timeout=duration + 60, on_start=start)
+        before, dbefore = snap["cycles"], snap["drops"]
+        after, dafter = self.backend.cycles(), self.backend.drops()
+        t = {"purpose": purpose, "offered_pps": int(rate),
+             "tx_pps": res["tx_pps"], "rx_pps": res["rx_pps"],
+             "loss_ratio": res["loss_ratio"], "lost": res["lost"],
+             "tx_packets": res["tx_packets"], "rx_packets": res["rx_packets"],
+             "reordered": res["reordered"], "duplicates": res["duplicates"],
+             "tx_stalls": res["tx_stalls"], "latency_ns": res["latency_ns"],
+             "busy_cycles_per_packet": busy_per_packet(before, after),
+             "busy_share": busy_share(before, after),
+             "switch_drops": drops_delta(dbefore, dafter)}
+        self.trials.append(t)
+        lat = t["latency_ns"] or {}
+        vb.log("  %-6s offered %9s  tx %9.0f  rx %9.0f pps  loss %.4f%%  "
+               "p50 %s p99 %s ns%s%s"
+               % (purpose, int(rate) or "max", t["tx_pps"], t["rx_pps"],
+                  100 * t["loss_ratio"], fmt(lat.get("p50")), fmt(lat.get("p99")),
+                  "  %.0f cyc/pkt, %.0f%% busy" % (t["busy_cycles_per_packet"],
+                                                 100 * t["busy_share"])
+                  if t["busy_cycles_per_packet"] else "",
+                  "  switch drops %s" % t["switch_drops"] if t["switch_drops"] else ""))
+        return t
+
+    def passes(self, t, threshold):
+        offered_ok = t["offered_pps"] == 0 or \
+            t["tx_pps"] >= t["offered_pps"] * (1 - self.args.shortfall)
+        return offered_ok and t["loss_ratio"] <= threshold
+
+    def search(self, lo, hi, threshold, purpose, lo_trial=None):
+        """The highest passing rate in (lo, hi]: lo is known to pass (its
+        trial lo_trial), or is 0; hi is tried first. Returns (rate, its
+        trial), or (lo, lo_trial) when nothing above lo passed."""
+        best = (lo, lo_trial)
+        t = self.trial(hi, self.args.trial, purpose)
+        if self.passes(t, threshold):
+            return hi, t
+        for _ in range(self.args.max_steps):
+            if hi - lo <= self.args.resolution * hi:
+                break
+            mid = (lo + hi) // 2
+            t = self.trial(mid, self.args.trial, purpose)
+            if self.passes(t, threshold):
+                lo, best = mid, (mid, t)
+            else:
+                hi = mid
+        return best
+
+    def run(self):
+        a = self.args
+        if a.max_rate:
+            top = int(a.max_rate)
+        else:
+            t = self.trial(0, a.trial, "max")
+            top = int(t["tx_pps"])
+        ndr, ndr_t = self.search(0, top, 0.0, "ndr")
+        if ndr >= top:
+            pdr, pdr_t = ndr, ndr_t
+        else:
+            pdr, pdr_t = self.search(ndr, top, a.pdr, "pdr", ndr_t)
+        lat = []
+        for pct in (10, 50, 90):
+            if ndr <= 0:
+                break
+            t = self.trial(ndr * pct // 100, a.latency_trial, "lat%d" % pct)
+            lat.append({"percent_of_ndr": pct, "offered_pps": t["offered_pps"],
+                        "loss_ratio": t["loss_ratio"],
+                        "latency_ns": t["latency_ns"]})
+        return {"backend": self.backend.kind, "size": self.size,
+                "max_tx_pps": top,
+                "ndr_pps": ndr, "ndr_trial": ndr_t,
+                "pdr_pps": pdr, "pdr_trial": pdr_t, "pdr_threshold": a.pdr,
+                "latency": lat, "trials": self.trials}
+
+
+def fmt(v, spec="%.0f"):
+    return "-" if v is None else spec % v
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n", 2)[2])
+    ap.add_argument("--switch", default=vb.SWITCH, help="vhostswitch binary")
+    ap.add_argument("--gen", default=GEN, help="vs-gen binary")
+    ap.add_argument("--backends", default="vhostswitch,testpmd",
+                    help="comma-separated: vhostswitch, testpmd")
+    ap.add_argument("--sizes", default="64",
+                    help="comma-separated frame sizes (64..1518) or imix")
+    ap.add_argument("--trial", type=float, default=10,
+                    help="seconds per search trial (RFC 2544: 60)")
+    ap.add_argument("--latency-trial", type=float, default=20,
+                    help="seconds per latency trial (RFC 2544: 120)")
+    ap.add_argument("--resolution", type=float, default=0.01,
+                    help="stop when the bracket is this share of its top")
+    ap.add_argument("--max-steps", type=int, default=12)
+    ap.add_argument("--max-rate", type=float, default=0,
+                    help="top of the search in pps (0: what vs-gen reaches unpaced)")
+    ap.add_argument("--pdr", type=float, default=0.005,
+                    help="loss ratio the PDR allows (default 0.005)")
+    ap.add_argument("--shortfall", type=float, default=0.01,
+                    help="share of the offered rate vs-gen may fall short by")
+    ap.add_argument("--bidir", action="store_true",
+                    help="both ports generate, each to the other (half the rate each)")
+    ap.add_argument("--macs", type=int, default=1, help="source MACs per generator")
+    ap.add_argument("--flows", type=int, default=0, help="flows per generator (0: --macs)")
+    ap.add_argument("--ring", type=int, default=1024, help="virtio ring size")
+    ap.add_argument("--drain", type=int, default=500, help="vs-gen --drain, ms")
+    ap.add_argument("--out", help="result file (default bench/results/rfc2544-TIME.json)")
+    ap.add_argument("--echo", action="store_true", help="show the backend's output")
+    args = ap.parse_args()
+    args.flows = args.flows or args.macs
+    if not os.access(args.gen, os.X_OK):
+        sys.exit("rfc2544.py: no vs-gen at %s (build first: ninja -C build)" % args.gen)
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out = args.out or os.path.join(RESULTS, "rfc2544-%s.json" % stamp)
+    results = []
+    for size in args.sizes.split(","):
+        for kind in args.backends.split(","):
+            vb.log("%s, %s frames" % (kind, size if size == "imix" else size + "-byte"))
+            backend = Backend(kind, args.switch, echo=args.echo)
+            try:
+                gen = Gen(args.gen, backend.socks, ring=args.ring,
+                          roles="both,both" if args.bidir else "gen,sink")
+                results.append(Search(args, backend, gen, size).run())
+            finally:
+                backend.stop()
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump({"tool": "rfc2544.py", "time": stamp,
+                   "settings": {k: v for k, v in vars(args).items()
+                                if k not in ("switch", "gen", "out", "echo")},
+                   "results": results}, f, indent=1)
+
+    vb.log("\n%-12s %6s %12s %12s %10s   latency p50/p99/p99.9 ns at 10%%, 50%%, 90%% of NDR"
+           % ("backend", "size", "NDR pps", "PDR pps", "cyc/pkt"))
+    for r in results:
+        cyc = (r["ndr_trial"] or {}).get("busy_cycles_per_packet")
+        lats = "  ".join("%s/%s/%s" % (fmt(x["latency_ns"] and x["latency_ns"]["p50"]),
+                                       fmt(x["latency_ns"] and x["latency_ns"]["p99"]),
+                                       fmt(x["latency_ns"] and x["latency_ns"]["p99.9"]))
+                         for x in r["latency"])
+        vb.log("%-12s %6s %12.0f %12.0f %10s   %s"
+               % (r["backend"], r["size"], r["ndr_pps"], r["pdr_pps"],
+                  fmt(cyc, "%.1f"), lats))
+    vb.log("results: " + out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

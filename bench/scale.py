@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Does the switch's cost per packet stay flat with more guests and MACs?
+
+For every N guests (default 2, 8, 32) and M source MAC addresses (default
+1, 1000, 100000): vhostswitch with N vhost-user ports (one worker, on
+lcore 1), one vs-gen process (lcore 0) with N net_virtio_user ports in
+pairs, each even port generating to the odd port after it, the M MACs
+shared out among the N/2 generators (at least one each: M = 1 means
+one per generator, their own port MACs). After vs-gen's learning frames (so
+the FDB holds all M), a run at a fixed offered rate (below the switch's
+limit, so that the figure is cost, not saturation) reports the worker's
+busy cycles per packet, from the switch's own counters (telemetry
+/vhostswitch/lcores, as `vhostswitch-ctl lcore show` prints them), the
+received rate and the loss. With --rate 0 vs-gen sends unpaced and the
+received rate is the figure.
+
+Results: bench/results/scale-<time>.json and a table on stdout.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import vsbench as vb
+from rfc2544 import (GEN, RESULTS, Gen, busy_per_packet, busy_share, drops_delta,
+                     switch_drops, tag)
+
+
+def start_switch(binary, n, workdir, fdb_size):
+    """vhostswitch with n vhost-user ports from a config file. Its argv is
+    built here, not by vsbench.start_vhostswitch, because an FDB of more
+    than the default 65536 MACs needs --fdb-size."""
+    socks = [os.path.join(workdir, "p%d.sock" % i) for i in range(n)]
+    config = os.path.join(workdir, "ports.conf")
+    with open(config, "w") as f:
+        for i, s in enumerate(socks):
+            f.write("port add vhost p%d socket %s\n" % (i, s))
+    prefix = "scale-b-" + tag()
+    argv = [binary, "-l", "0,1", "--main-lcore", "0", "--no-pci",
+            "--file-prefix", prefix, "--", "--config", config,
+            "--ctl-socket", os.path.join(workdir, "ctl.sock"),
+            "--fdb-size", str(fdb_size), "--stats-interval", "0"]
+    proc = vb.Proc("vhostswitch", argv)
+    return proc, prefix, socks
+
+
+def one(args, n, m):
+    d = tempfile.mkdtemp(prefix="vs-scale-")
+    proc, prefix, socks = start_switch(args.switch, n, d,
+                                       max(65536, 2 * (m + n)))
+    try:
+        vb.wait_for(lambda: all(os.path.exists(s) for s in socks)
+                    or not proc.alive(), 30, "the switch's sockets")
+        if not proc.alive():
+            raise RuntimeError("vhostswitch exited:\n" + proc.output())
+        tel = vb.Telemetry(prefix)
+        gens = n // 2
+        macs = max(1, m // gens)
+        gen = Gen(args.gen, socks, ring=args.ring)
+        snap = []
+        opts = ["--rate", args.rate, "--duration", args.duration,
+                "--size", args.size, "--macs", macs, "--flows", macs]
+        # Busy cycles from the end of the learning frames on.
+        res = gen.run(opts, args.duration + 120,
+                      on_start=lambda: snap.append((vb.lcore_totals(tel),
+                                                    switch_drops(tel))))
+        after = vb.lcore_totals(tel)
+        cyc = busy_per_packet(snap[0][0], after) if snap else None
+        share = busy_share(snap[0][0], after) if snap else None
+        drops = drops_delta(snap[0][1], switch_drops(tel)) if snap else None
+        fdb = tel.query("/vhostswitch/info")
+        row = {"guests": n, "macs": macs * gens, "macs_per_generator": macs,
+               "offered_pps": args.rate, "tx_pps": res["tx_pps"],
+               "rx_pps": res["rx_pps"], "loss_ratio": res["loss_ratio"],
+               "busy_cycles_per_packet": cyc, "busy_share": share,
+               "switch_drops": drops,
+               "latency_ns": res["latency_ns"], "switch_info": fdb}
+        vb.log("N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
+               "  %s busy%s"
+               % (n, macs * gens, res["tx_pps"], res["rx_pps"],
+                  100 * res["loss_ratio"], "-" if cyc is None else "%.1f" % cyc,
+                  "-" if share is None else "%.0f%%" % (100 * share),
+                  "  switch drops %s" % drops if drops else ""))
+        return row
+    finally:
+        proc.stop()
+        vb.cleanup_prefix(prefix)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n", 2)[2])
+    ap.add_argument("--switch", default=vb.SWITCH, help="vhostswitch binary")
+    ap.add_argument("--gen", default=GEN, help="vs-gen binary")
+    ap.add_argument("--guests", default="2,8,32", help="numbers of guests (even)")
+    ap.add_argument("--macs", default="1,1000,100000", help="numbers of MACs in all")
+    ap.add_argument("--rate", type=int, default=500000,
+                    help="offered pps, all generators together (0: unpaced)")
+    ap.add_argument("--duration", type=float, default=10, help="seconds per run")
+    ap.add_argument("--size", default="64", help="frame size or imix")
+    ap.add_argument("--ring", type=int, default=1024, help="virtio ring size")
+    ap.add_argument("--out", help="result file (default bench/results/scale-TIME.json)")
+    args = ap.parse_args()
+    guests = [int(x) for x in args.guests.split(",")]
+    if any(n < 2 or n % 2 or n > 64 for n in guests):
+        sys.exit("scale.py: --guests: even numbers from 2 to 64")
+    if not os.access(args.gen, os.X_OK):
+        sys.exit("scale.py: no vs-gen at %s (build first: ninja -C build)" % args.gen)
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out = args.out or os.path.join(RESULTS, "scale-%s.json" % stamp)
+    rows = [one(args, n, int(m)) for n in guests for m in args.macs.split(",")]
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump({"tool": "scale.py", "time": stamp,
+                   "settings": {k: v for k, v in vars(args).items()
+                                if k not in ("switch", "gen", "out")},
+                   "runs": rows}, f, indent=1)
+    vb.log("results: " + out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Building blocks of vhostswitch's benchmarks (loopback.py, run.py and others).
+
+Everything here starts, watches and stops DPDK processes on one machine,
+and reads their figures; nothing here decides what a benchmark measures.
+The API is meant to stay stable for other scripts in bench/: names are only
+added, never renamed, and a keyword argument added later always has a default
+that keeps the old behaviour.
+
+Processes and clean-up:
+  Proc(name, argv, echo=False)      a child process, its output collected
+  wait_for(cond, timeout, what)     poll cond() until true or raise
+  remove_hugepage_files(prefix)     the <prefix>map_* files no process maps
+  cleanup_prefix(prefix)            those files and /var/run/dpdk/<prefix>
+
+Backends (lcore 1 polls; lcore 0 is the main lcore):
+  start_vhostswitch(binary, prefix, socks, ctl, ...)
+  start_testpmd_backend(prefix, vdevs, ...)
+  net_vhost_vdevs(socks, client=False)
+
+Frontend (testpmd io --tx-first on lcore 0):
+  start_frontend(socks, prefix, ...)   two net_virtio_user ports (loopback)
+  start_testpmd_frontend(prefix, vdevs, ...)   any vdevs
+  virtio_user_vdevs(socks, macs, server=False)
+
+Figures:
+  Telemetry(prefix).query(cmd)      DPDK telemetry (JSON)
+  lcore_totals(tel)                 vhostswitch workers: busy, idle, packets
+  frontend_rates(lines)             testpmd's per-period total Rx pps
+  frontend_bytes_per_packet(lines)  mean frame size seen by the frontend
+  testpmd_cycles_per_packet(text)   testpmd --record-core-cycles at exit
+  imix_txpkts(cmdfile)              testpmd arguments for the IMIX mix
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+MAC0 = "02:00:00:00:00:01"
+MAC1 = "02:00:00:00:00:02"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SWITCH = os.path.join(ROOT, "build", "vhostswitch")
+HUGEPAGES = "/dev/hugepages"
+
+# The simple IMIX (64, 594 and 1518 bytes, 7:4:1) as frames circulating in
+# a closed loop: with `set txsplit rand`, testpmd's txonly engine (which
+# --tx-first uses) builds each frame from the first 1 to 12 of these
+# segments, drawn uniformly, so 7 in 12 are 64 bytes, 4 in 12 are 594, 1 in
+# 12 is 1518. Zero-length segments carry nothing. In a loop the mix is what
+# the first bursts drew, so the mean is measured from the frontend's byte
+# counters (frontend_bytes_per_packet) rather than assumed.
+IMIX_SEGMENTS = (64, 0, 0, 0, 0, 0, 0, 530, 0, 0, 0, 924)
+
+
+def log(msg):
+    """Print one line at once (the output is often piped)."""
+    print(msg, flush=True)
+
+
+def remove_hugepage_files(prefix):
+    """Remove <prefix>map_* files in /dev/hugepages that no process maps.
+
+    A DPDK process that died (or was killed) leaves them, holding pages.
+    """
+    try:
+        names = os.listdir(HUGEPAGES)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix + "map_"):
+            path = os.path.join(HUGEPAGES, name)
+            if subprocess.call(["fuser", "-s", path], stderr=subprocess.DEVNULL) != 0:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def cleanup_prefix(prefix):
+    """Everything a stopped DPDK process with this --file-prefix left."""
+    remove_hugepage_files(prefix)
+    subprocess.call(["rm", "-rf", "/var/run/dpdk/" + prefix, imix_cmdfile(prefix)])
+
+
+class Telemetry:
+    """A client of DPDK's telemetry socket (JSON over SOCK_SEQPACKET).
+
+    query("/vhostswitch/lcores") returns the value under the command's name.
+    """
+
+    def __init__(self, prefix):
+        self.path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+
+    def query(self, cmd):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.connect(self.path)
+            s.recv(1 << 16)
+            s.send(cmd.encode())
+            reply = json.loads(s.recv(1 << 20).decode())
+        finally:
+            s.close()
+        return reply[cmd.split(",")[0]]
+
+
+class Proc:
+    """A child process whose output is collected by a thread, line by line.
+
+    It runs in its own session (so a Ctrl-C at the terminal reaches only the
+    benchmark, which then stops it). lines holds stdout and stderr merged;
+    echo=True also prints them as they come. env, when given, replaces the
+    environment.
+    """
+
+    def __init__(self, name, argv, echo=False, env=None):
+        self.name = name
+        self.argv = list(argv)
+        self.lines = []
+        self.echo = echo
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True,
+                                  start_new_session=True, env=env)
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if self.echo:
+                print(line, end="", flush=True)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, timeout=15, sig=signal.SIGINT):
+        """Signal (SIGINT by default), wait, then kill; returns the status."""
+        if self.alive():
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.t.join(5)
+        return self.p.returncode
+
+    def output(self):
+        return "\n".join(self.lines)
+
+
+def wait_for(cond, timeout, what):
+    """Poll cond() every 50 ms; RuntimeError naming what after timeout s."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def start_vhostswitch(binary, prefix, socks, ctl, stats_interval=0, config=None,
+                      echo=False, lcores="0,1"):
+    """vhostswitch with its worker on lcore 1 (main lcore 0).
+
+    socks: two vhost-user server socket paths (ports vhost0, vhost1), or None
+    for the switch's embedded default ports (or only what config sets up).
+    config: a start-up config file (`port add ...`, `xconnect A B`); the
+    switch runs it before the ports of socks are added, so a config that
+    cross-connects ports adds them itself (and socks is then None).
+    """
+    main = lcores.split(",")[0]
+    argv = [binary, "-l", lcores, "--main-lcore", main, "--no-pci",
+            "--file-prefix", prefix, "--", "--ctl-socket", ctl]
+    if socks is not None:
+        argv += ["--vhost", "vhost0=" + socks[0], "--vhost", "vhost1=" + socks[1]]
+    if config is not None:
+        argv += ["--config", config]
+    argv += ["--stats-interval", str(stats_interval)]
+    return Proc("vhostswitch", argv, echo)
+
+
+def net_vhost_vdevs(socks, client=False):
+    """net_vhost vdev strings, one per socket (client=1 when client)."""
+    return ["net_vhost%d,iface=%s%s" % (i, s, ",client=1" if client else "")
+            for i, s in enumerate(socks)]
+
+
+def start_testpmd_backend(prefix, vdevs, echo=False, mbufs=16384):
+    """dpdk-testpmd forwarding in io mode on lcore 1, with core cycles
+    recorded (testpmd_cycles_per_packet() reads them from its output)."""
+    argv = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "0", "--no-pci",
+            "--file-prefix", prefix]
+    for v in vdevs:
+        argv += ["--vdev", v]
+    argv += ["--", "--no-mlockall", "--forward-mode=io", "--record-core-cycles",
+             "--total-num-mbufs=%d" % mbufs, "--stats-period", "3600"]
+    return Proc("testpmd", argv, echo)
+
+
+def virtio_user_vdevs(socks, macs=(MAC0, MAC1), server=False):
+    """net_virtio_user vdev strings (server=1: the frontend owns the socket)."""
+    return ["net_virtio_user%d,path=%s,mac=%s%s"
+            % (i, s, m, ",server=1" if server else "")
+            for i, (s, m) in enumerate(zip(socks, macs))]
+
+
+def imix_cmdfile(prefix):
+    """Where a frontend with this prefix keeps its start-up commands."""
+    return os.path.join(tempfile.gettempdir(), prefix + "-testpmd.cmd")
+
+
+def imix_txpkts(cmdfile):
+    """testpmd arguments that make --tx-first send the IMIX mix; cmdfile is
+    a path this writes testpmd's start-up commands to (`set txsplit rand`)."""
+    with open(cmdfile, "w") as f:
+        f.write("set txsplit rand\n")
+    return ["--txpkts=" + ",".join(str(s) for s in IMIX_SEGMENTS),
+            "--cmdline-file=" + cmdfile]
+
+
+def start_testpmd_frontend(prefix, vdevs, size=64, peers=(MAC1, MAC0),
+                           echo=False, extra=(), mbufs=16384):
+    """testpmd io --tx-first on lcore 0, printing stats every second.
+
+    size: frame size in bytes, or "imix". peers: eth-peer MAC of each port
+    (crosswise by default, so a learning switch sees each MAC on one port).
+    """
+    argv = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "1", "--no-pci",
+            "--single-file-segments", "--file-prefix", prefix]
+    for v in vdevs:
+        argv += ["--vdev", v]
+    argv += ["--", "--no-mlockall", "--forward-mode=io", "--tx-first",
+             "--stats-period", "1", "--total-num-mbufs=%d" % mbufs]
+    if str(size) == "imix":
+        argv += imix_txpkts(imix_cmdfile(prefix))
+    else:
+        argv += ["--txpkts=%d" % int(size)]
+    argv += ["--eth-peer=%d,%s" % (i, m) for i, m in enumerate(peers)]
+    argv += list(extra)
+    return Proc("frontend", argv, echo)
+
+
+def start_frontend(socks, prefix, size=64, server=False, echo=False):
+    """The loopback frontend of DESIGN.md: two net_virtio_user ports on socks
+    (MAC0, MAC1; eth-peers crosswise), testpmd io --tx-first on lcore 0."""
+    return start_testpmd_frontend(prefix, virtio_user_vdevs(socks, server=server),
+                                  size=size, echo=echo)
+
+
+RX_PPS = re.compile(r"Rx-pps:\s+(\d+)")
+RX_BYTES = re.compile(r"RX-packets:\s+(\d+)\s+RX-missed:\s+\d+\s+RX-bytes:\s+(\d+)")
+
+
+def frontend_rates(lines, ports=2):
+    """Per-period total Rx pps: testpmd prints one Rx-pps line per port."""
+    vals = [int(m.group(1)) for m in map(RX_PPS.search, list(lines)) if m]
+    return [sum(vals[i:i + ports]) for i in range(0, len(vals) - ports + 1, ports)]
+
+
+def frontend_bytes_per_packet(lines, ports=2, first=0):
+    """Mean received frame size (bytes, without CRC) over the periods from
+    period index first on, from testpmd's cumulative RX counters."""
+    vals = [(int(m.group(1)), int(m.group(2)))
+            for m in map(RX_BYTES.search, list(lines)) if m]
+    totals = [tuple(map(sum, zip(*vals[i:i + ports])))
+              for i in range(0, len(vals) - ports + 1, ports)]
+    if len(totals) < 2:
+        return None
+    a = totals[max(0, min(first, len(totals) - 2))]
+    b = totals[-1]
+    return (b[1] - a[1]) / (b[0] - a[0]) if b[0] > a[0] else None
+
+
+def lcore_totals(tel):
+    """vhostswitch's workers summed: (busy cycles, idle cycles, packets)."""
+    busy = idle = pkts = 0
+    for st in tel.query("/vhostswitch/lcores").values():
+        busy += st["busy_cycles"]
+        idle += st["idle_cycles"]
+        pkts += st["packets"]
+    return busy, idle, pkts
+
+
+def testpmd_cycles_per_packet(text):
+    """testpmd's "CPU cycles/packet=" (with --record-core-cycles), or None."""
+    m = re.search(r"CPU cycles/packet=([\d.]+)", text)
+    return float(m.group(1)) if m else None

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""bench/run.py, one round, the vhostswitch backend, a second of traffic:
+the JSON has a frontend rate and busy cycles per packet, and nothing of the
+run is left behind (processes, hugepage files, runtime directories)."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUNNER = os.path.join(HERE, "..", "..", "bench", "run.py")
+
+
+def main():
+    switch = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="vs-runner-smoke-")
+    try:
+        out = os.path.join(tmp, "sweep.json")
+        p = subprocess.Popen([sys.executable, RUNNER, "--switch", switch,
+                              "--backends", "vhostswitch", "--sizes", "64",
+                              "--rounds", "1", "--duration", "1", "--warmup", "0",
+                              "--results-dir", os.path.join(tmp, "sweep"),
+                              "--json", out])
+        rc = p.wait(150)
+        assert rc == 0, "run.py exited %d" % rc
+        with open(out) as f:
+            data = json.load(f)
+        runs = [r for r in data["runs"] if r["backend"] == "vhostswitch"]
+        assert len(runs) == 1, runs
+        run = runs[0]
+        assert "error" not in run, run.get("error")
+        assert run["frontend_rx_pps"] > 0, run
+        assert run["busy_cycles_per_packet"] and run["busy_cycles_per_packet"] > 0, run
+        assert os.path.exists(os.path.join(tmp, "sweep", "runs", "64-r1-vhostswitch.json"))
+        summ = data["summary"]["sizes"]["64"]["vhostswitch"]
+        assert summ["mpps"]["median"] > 0, summ
+        tag = "vsrun-*-%d-*" % p.pid
+        left = glob.glob("/dev/hugepages/" + tag) + glob.glob("/var/run/dpdk/" + tag)
+        assert not left, "left behind: %s" % left
+        print("ok: %.3f Mpps, %.0f busy cycles/packet"
+              % (run["frontend_rx_pps"] / 1e6, run["busy_cycles_per_packet"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
