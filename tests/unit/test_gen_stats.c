@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "vs_cunit.h"
 
 #include "vs_gen_stats.h"
 
@@ -153,21 +153,14 @@ test_quantiles(void)
 int
 main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct vs_cunit_test tests[] = {
+		{ "in order", test_in_order },
+		{ "a gap is loss, not reordering", test_gap_is_not_reorder },
+		{ "reordering and duplicates", test_reorder_and_duplicates },
+		{ "the 64-frame window", test_window_edges },
+		{ "histogram buckets", test_buckets },
+		{ "quantiles", test_quantiles },
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("gen_stats", NULL, NULL);
-	CU_add_test(s, "in order", test_in_order);
-	CU_add_test(s, "a gap is loss, not reordering", test_gap_is_not_reorder);
-	CU_add_test(s, "reordering and duplicates", test_reorder_and_duplicates);
-	CU_add_test(s, "the 64-frame window", test_window_edges);
-	CU_add_test(s, "histogram buckets", test_buckets);
-	CU_add_test(s, "quantiles", test_quantiles);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return VS_CUNIT_MAIN("gen_stats", NULL, tests);
 }
