@@ -147,6 +147,15 @@ def keep():
     return os.environ.get("VS_VM_KEEP") == "1"
 
 
+_cleanups = []
+
+
+def at_cleanup(fn):
+    """fn() runs in cleanup(), after every process is gone: for what a
+    test made outside its work directory (network namespaces)."""
+    _cleanups.append(fn)
+
+
 def cleanup():
     for proc in reversed(_procs):
         _kill(proc)
@@ -163,6 +172,11 @@ def cleanup():
     if not keep():
         for d in _dirs:
             shutil.rmtree(d, ignore_errors=True)
+    while _cleanups:
+        try:
+            _cleanups.pop()()
+        except Exception as e:  # noqa: BLE001 - the others must run too
+            log(f"cleanup: {e!r}")
 
 
 def leftovers():
@@ -360,12 +374,18 @@ class GuestImage:
 
 class Switch:
     """vhostswitch with ports from a config file: ports is a list of
-    (name, socket path, extra words such as "client" or "queues 2")."""
+    (name, socket path, extra words such as "client" or "queues 2");
+    more_config: further lines of the config file (eth ports among them);
+    netns: the network namespace it runs in (None: this one)."""
 
-    def __init__(self, env, workdir, ports, tag="sw"):
+    def __init__(self, env, workdir, ports, tag="sw", more_config=(),
+                 netns=None):
         self.env = env
         self.dir = workdir
         self.ports = ports
+        self.netns = netns
+        self.n_ports = len(ports) + sum(
+            1 for line in more_config if line.startswith("port add "))
         self.prefix = new_prefix(tag)
         self.config = os.path.join(workdir, "switch.conf")
         self.ctl_sock = os.path.join(workdir, "ctl.sock")
@@ -376,12 +396,16 @@ class Switch:
             for name, path, extra in ports:
                 f.write(f"port add vhost {name} socket {path} {extra}"
                         .rstrip() + "\n")
+            for line in more_config:
+                f.write(line + "\n")
 
     def start(self, timeout=60):
         args = [self.env.switch, "-l", "0,1", "--main-lcore", "0",
                 "--no-pci", "--file-prefix", self.prefix, "--",
                 "--config", self.config, "--ctl-socket", self.ctl_sock,
                 "--stats-interval", "0"]
+        if self.netns:
+            args = ["ip", "netns", "exec", self.netns] + args
         log("switch: " + " ".join(args))
         self.logf = open(self.logpath, "w")
         self.proc = spawn(args, stdin=subprocess.DEVNULL,
@@ -403,7 +427,7 @@ class Switch:
             if r.returncode != 0:
                 return False
             names = [p["name"] for p in json.loads(r.stdout)["ports"]]
-            return len(names) == len(self.ports) and \
+            return len(names) == self.n_ports and \
                 all(os.path.exists(p) for p in servers)
         wait_for(ready, timeout, "the switch's control socket and ports",
                  interval=0.2)
