@@ -26,6 +26,15 @@
 
 #define VS_FDB_SHOW_MAX 4096
 
+/* "port add" without "offload on|off": this. Set once, before commands run. */
+static bool offload_default = true;
+
+void
+vs_cmds_set_offload_default(bool on)
+{
+	offload_default = on;
+}
+
 /*
  * Checks that a command's port exists and stores it in *port. In a dry run
  * the port may exist only in the shadow, so *port may be NULL there:
@@ -89,7 +98,8 @@ parse_queues(struct vs_cmd_ctx *ctx, int argc, char **argv, int *i,
 static int
 cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct vs_vhost_params params = { .name = argv[0], .queues = 1 };
+	struct vs_vhost_params params = { .name = argv[0], .queues = 1,
+					  .no_offload = !offload_default };
 	char err[VS_CMD_ERR_MAX], word[128];
 	uint64_t queues = 1;
 	struct vs_port *port;
@@ -145,7 +155,8 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct vs_eth_params params = { .name = argv[0], .devargs = argv[2] };
+	struct vs_eth_params params = { .name = argv[0], .devargs = argv[2],
+					.no_offload = !offload_default };
 	char err[VS_CMD_ERR_MAX], word[40];
 	uint64_t queues = 1;
 	struct vs_port *port;
