@@ -26,7 +26,8 @@ Checks: the three files arrive whole (size and SHA-256 as the guests
 computed them); the kernels counted no checksum error; the af_packet port
 counts tx_sw_gso and tx_sw_csum above zero, the tap port none (its device
 did the work: tx_offloads csum,tso4), no port a gso_failed, bad_offload or
-mtu_exceeded drop; port show says what each vhost port offered and what
+mtu_exceeded drop; the mbufs in use are back where they were before the
+guests came (segments, copies and chains all freed); port show says what each vhost port offered and what
 its guest took (offload on: csum,tso4; off: none)."""
 
 import os
@@ -163,6 +164,7 @@ def run_test(env, image, d):
                 ["ip", "netns", "exec", ns, sys.executable, "-c", RECEIVER,
                  ip] + list(ports), stdout=f, stderr=subprocess.STDOUT)))
     errors_before = {ns: tcp_csum_errors(ns) for ns in (NS_K, NS_SW)}
+    mbufs_before = sw.ctl("stats")["mbufs_in_use"]
 
     g1 = vt.Qemu(env, image, d, "guest-1", os.path.join(d, "g1.sock"), 1,
                  job(5001, tap=True))
@@ -241,6 +243,16 @@ def run_test(env, image, d):
     for g in (g1, g2):
         vt.check_job_done(g)
         vt.check_eq(g.wait_exit(), 0, f"{g.name}: QEMU exit status")
+    last = {}
+
+    def mbufs_back():
+        last["n"] = sw.ctl("stats")["mbufs_in_use"]
+        return last["n"] == mbufs_before
+    try:
+        vt.wait_for(mbufs_back, 30, "mbufs in use back to their number "
+                    f"before the guests ({mbufs_before})", interval=0.5)
+    except vt.TestFailure as e:
+        raise vt.TestFailure(f"{e}: {last.get('n')} in use")
     sw.stop()
 
 
