@@ -22,11 +22,19 @@ net_tap (DPDK 22.11) refuses a TSO frame whose segments, Ethernet header
 included, exceed its own MTU of 1500, which a guest's 1448-byte segments
 with timestamps (1514 bytes) would.
 
+Last, guest 1 opens TCP connections to an address whose MAC (a static
+ARP entry) nobody has: the switch floods those SYNs, with their partial
+checksums, to every port at once, one mbuf shared by all. The veth's
+kernel end is promiscuous and a capture there checks every SYN's checksum
+(the kernel's IP layer ignores frames for another MAC).
+
 Checks: the three files arrive whole (size and SHA-256 as the guests
 computed them); the kernels counted no checksum error; the af_packet port
 counts tx_sw_gso and tx_sw_csum above zero, the tap port none (its device
 did the work: tx_offloads csum,tso4), no port a gso_failed, bad_offload or
-mtu_exceeded drop; the mbufs in use are back where they were before the
+mtu_exceeded drop; every flooded SYN the capture saw has a valid checksum,
+and port g2 (offload off) counts tx_sw_csum for the copies it needed;
+the mbufs in use are back where they were before the
 guests came (segments, copies and chains all freed); port show says what each vhost port offered and what
 its guest took (offload on: csum,tso4; off: none)."""
 
@@ -40,6 +48,10 @@ import vmtest as vt  # noqa: E402
 KIB = 1024
 KERNEL_IP = f"{vt.SUBNET}.200"
 TAP_IP = f"{vt.SUBNET}.201"
+NOBODY_IP = f"{vt.SUBNET}.250"
+NOBODY_MAC = "02:00:00:00:00:fa"
+FLOOD_PORT = 7000
+FLOOD_SYNS = 4   # the capture stops after this many
 PID = os.getpid()
 # Names of the scheme tests/integration/vsnic.py sweeps when a run is killed.
 NS_SW = f"vsn{PID}s"
@@ -74,15 +86,59 @@ for port, s in srv:
 """
 
 
+# Captures TCP SYNs to FLOOD_PORT on an interface (promiscuous) and checks
+# each one's checksum; stops after argv[2] of them, or after argv[3] s.
+CAPTURE = r"""
+import socket, struct, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind((sys.argv[1], 0))
+s.settimeout(1)
+want, end = int(sys.argv[2]), time.time() + float(sys.argv[3])
+port = int(sys.argv[4])
+syn = good = 0
+def fold(x):
+    while x >> 16:
+        x = (x & 0xffff) + (x >> 16)
+    return x
+print("ready", flush=True)
+while syn < want and time.time() < end:
+    try:
+        f = s.recv(65536)
+    except socket.timeout:
+        continue
+    if len(f) < 54 or f[12:14] != b"\x08\x00" or f[23] != 6:
+        continue
+    ihl = (f[14] & 15) * 4
+    tot = struct.unpack("!H", f[16:18])[0]
+    t = f[14 + ihl:14 + tot]
+    if len(t) < 20 or struct.unpack("!H", t[2:4])[0] != port or \
+            not t[13] & 2:
+        continue
+    syn += 1
+    d = f[26:34] + struct.pack("!BBH", 0, 6, len(t)) + t
+    if len(d) & 1:
+        d += b"\0"
+    if fold(sum(struct.unpack("!%dH" % (len(d) // 2), d))) == 0xffff:
+        good += 1
+print(f"syn={syn} good={good}", flush=True)
+"""
+
+
 def job(port, tap=False):
     j = f"""
 vs_wait_peer {KERNEL_IP} 180 || exit 1
 vs_mkfile /tmp/file {KIB}
 vs_send {KERNEL_IP} {port} /tmp/file 120
 """
+    if not tap:
+        # Attached until the flood is over: a port without a guest gets none.
+        j += "vs_hold done\n"
     if tap:
         j += f"""vs_wait_peer {TAP_IP} 60 || exit 1
 vs_send {TAP_IP} 5003 /tmp/file 120
+arp -s {NOBODY_IP} {NOBODY_MAC}
+for i in 1 2 3; do nc -w 2 {NOBODY_IP} {FLOOD_PORT} </dev/null; done
+vs_mark flooded
 """
     return j
 
@@ -163,6 +219,14 @@ def run_test(env, image, d):
             receivers.append((out, vt.spawn(
                 ["ip", "netns", "exec", ns, sys.executable, "-c", RECEIVER,
                  ip] + list(ports), stdout=f, stderr=subprocess.STDOUT)))
+    sh(["ip", "-n", NS_K, "link", "set", IF_K, "promisc", "on"])
+    cap_out = os.path.join(d, "capture.out")
+    with open(cap_out, "w") as f:
+        cap = vt.spawn(["ip", "netns", "exec", NS_K, sys.executable, "-c",
+                        CAPTURE, IF_K, str(FLOOD_SYNS), "400",
+                        str(FLOOD_PORT)], stdout=f, stderr=subprocess.STDOUT)
+    vt.wait_for(lambda: "ready" in open(cap_out).read(), 30,
+                "the SYN capture to start")
     errors_before = {ns: tcp_csum_errors(ns) for ns in (NS_K, NS_SW)}
     mbufs_before = sw.ctl("stats")["mbufs_in_use"]
 
@@ -205,6 +269,21 @@ def run_test(env, image, d):
         vt.check_eq(tcp_csum_errors(ns) - errors_before[ns], 0,
                     f"TCP segments with a bad checksum at the kernel ({ns})")
 
+    g1.wait_marker("flooded")
+    g2.wait_marker("hold")
+    try:
+        cap.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        raise vt.TestFailure(f"the capture saw fewer than {FLOOD_SYNS} "
+                             f"flooded SYNs: {open(cap_out).read()}")
+    vt.forget(cap)
+    res = dict(w.split("=", 1) for w in open(cap_out).read().split()
+               if "=" in w)
+    vt.log(f"flooded SYNs at the kernel's veth: {res}")
+    vt.check_eq((res.get("syn"), res.get("good")),
+                (str(FLOOD_SYNS), str(FLOOD_SYNS)),
+                "flooded SYNs captured, with a valid checksum")
+
     p1, p2, e0, t0 = (sw.port(n) for n in ("g1", "g2", "e0", "t0"))
     vt.log(f"t0: tx {t0['tx_packets']} pkts, tx_sw_gso {t0['tx_sw_gso']}, "
            f"tx_sw_csum {t0['tx_sw_csum']}, drops {t0['drops']}")
@@ -222,6 +301,8 @@ def run_test(env, image, d):
              f"g1: no TSO6 (features {p1['features']})")
     vt.check_eq((p2["offload"], p2["tx_offloads"]), ("off", "none"),
                 "g2: offload, what its guest takes")
+    vt.check(p2["tx_sw_csum"] > 0, f"g2: checksums done in software for "
+             f"the flooded SYNs (tx_sw_csum {p2['tx_sw_csum']})")
     f2 = features(p2)
     vt.check(not any(f2 >> b & 1 for b in (F_CSUM, F_GUEST_CSUM,
                                            F_GUEST_TSO4, F_HOST_TSO4)),
@@ -240,6 +321,7 @@ def run_test(env, image, d):
     for reason in ("gso_failed", "bad_offload", "mtu_exceeded"):
         for name, p in (("e0", e0), ("t0", t0), ("g1", p1), ("g2", p2)):
             vt.check_eq(p["drops"][reason], 0, f"{name}: drops {reason}")
+    g2.release("done")
     for g in (g1, g2):
         vt.check_job_done(g)
         vt.check_eq(g.wait_exit(), 0, f"{g.name}: QEMU exit status")
