@@ -81,7 +81,10 @@ vs_offload_from_virtio(struct rte_mbuf *m)
 	else
 		return -EINVAL;
 	hdr = hl.l2_len + hl.l3_len + hl.l4_len;
-	if (rte_pktmbuf_data_len(m) < hdr)
+	/* A TCP data offset under 5 words would put the checksum past it. */
+	if (hl.l4_len < (l4 == RTE_PTYPE_L4_TCP ? sizeof(struct rte_tcp_hdr) :
+			 sizeof(struct rte_udp_hdr)) ||
+	    rte_pktmbuf_data_len(m) < hdr)
 		return -EINVAL;
 	if ((rx & RTE_MBUF_F_RX_LRO) && m->tso_segsz != 0 &&
 	    m->pkt_len > hdr + m->tso_segsz)

@@ -369,6 +369,16 @@ test_from_virtio(void)
 	CU_ASSERT_EQUAL(m->ol_flags & VS_OL_TX_MASK, 0);
 	rte_pktmbuf_free(m);
 
+	/* A TCP data offset under 5 words: refused, nothing written. */
+	s = (struct frame_spec){ .proto = IPPROTO_TCP, .payload = 0 };
+	len = build(fbuf, &s);
+	fbuf[46] = 0x40;
+	m = to_mbuf(fbuf, len, NULL, 0);
+	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	CU_ASSERT_EQUAL(vs_offload_from_virtio(m), -EINVAL);
+	CU_ASSERT_EQUAL(memcmp(rte_pktmbuf_mtod(m, void *), fbuf, len), 0);
+	rte_pktmbuf_free(m);
+
 	/* Headers split over two segments: refused. */
 	s = (struct frame_spec){ .proto = IPPROTO_TCP, .payload = 100 };
 	len = build(fbuf, &s);
