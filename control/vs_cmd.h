@@ -61,6 +61,12 @@ int vs_cmd_register(const struct vs_cmd *cmd);
 /* Registers the switch's own commands (vs_cmds.c). */
 void vs_cmds_register(void);
 
+/*
+ * Whether "port add" without an offload word uses offloads (default on):
+ * the --no-offload option. Set before any command runs.
+ */
+void vs_cmds_set_offload_default(bool on);
+
 /* Calls fn for every registered command, in registration order. */
 void vs_cmd_foreach(void (*fn)(const struct vs_cmd *cmd, void *arg), void *arg);
 

@@ -21,9 +21,19 @@
 #include "vs_dp.h"
 #include "vs_eth.h"
 #include "vs_l2.h"
+#include "vs_offload.h"
 #include "vs_vhost.h"
 
 #define VS_FDB_SHOW_MAX 4096
+
+/* "port add" without "offload on|off": this. Set once, before commands run. */
+static bool offload_default = true;
+
+void
+vs_cmds_set_offload_default(bool on)
+{
+	offload_default = on;
+}
 
 /*
  * Checks that a command's port exists and stores it in *port. In a dry run
@@ -40,6 +50,35 @@ need_port(struct vs_cmd_ctx *ctx, const char *name, struct vs_port **port)
 		return vs_cmd_error(ctx, "no port named '%s'", name);
 	*port = vs_port_by_name(name);
 	return 0;
+}
+
+/* Parses "offload on|off", shared by both port kinds. */
+static int
+parse_offload(struct vs_cmd_ctx *ctx, int argc, char **argv, int *i, bool *off)
+{
+	char word[40];
+
+	if (*i + 1 >= argc)
+		return vs_cmd_error(ctx, "offload needs on or off");
+	if (strcmp(argv[*i + 1], "on") == 0)
+		*off = false;
+	else if (strcmp(argv[*i + 1], "off") == 0)
+		*off = true;
+	else
+		return vs_cmd_error(ctx, "offload must be on or off, not '%s'",
+				    vs_cmd_word(argv[*i + 1], word, sizeof(word)));
+	*i += 1;
+	return 0;
+}
+
+/* The VS_OL_* bits as words, for people. */
+static void
+add_offloads(struct vs_val *o, bool enabled, uint32_t caps)
+{
+	vs_val_add_str(o, "offload", enabled ? "on" : "off");
+	vs_val_add_strf(o, "tx_offloads", "%s%s%s", caps & VS_OL_CSUM ? "csum" : "",
+			(caps & VS_OL_CSUM) && (caps & VS_OL_TSO4) ? "," : "",
+			caps & VS_OL_TSO4 ? "tso4" : caps ? "" : "none");
 }
 
 /* Parses "[queues N]" style options shared by both port kinds. */
@@ -59,7 +98,8 @@ parse_queues(struct vs_cmd_ctx *ctx, int argc, char **argv, int *i,
 static int
 cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct vs_vhost_params params = { .name = argv[0], .queues = 1 };
+	struct vs_vhost_params params = { .name = argv[0], .queues = 1,
+					  .no_offload = !offload_default };
 	char err[VS_CMD_ERR_MAX], word[128];
 	uint64_t queues = 1;
 	struct vs_port *port;
@@ -76,9 +116,12 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 		else if (strcmp(argv[i], "queues") == 0) {
 			if (parse_queues(ctx, argc, argv, &i, &queues) < 0)
 				return -1;
+		} else if (strcmp(argv[i], "offload") == 0) {
+			if (parse_offload(ctx, argc, argv, &i, &params.no_offload) < 0)
+				return -1;
 		} else
-			return vs_cmd_error(ctx, "unexpected '%s' (expected client or queues N)",
-					    vs_cmd_word(argv[i], word, 40));
+			return vs_cmd_error(ctx, "unexpected '%s' (expected client, queues N "
+					    "or offload on|off)", vs_cmd_word(argv[i], word, 40));
 	}
 	params.queues = (uint16_t)queues;
 	if (vs_cmd_port_exists(ctx, argv[0]))
@@ -112,7 +155,8 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct vs_eth_params params = { .name = argv[0], .devargs = argv[2] };
+	struct vs_eth_params params = { .name = argv[0], .devargs = argv[2],
+					.no_offload = !offload_default };
 	char err[VS_CMD_ERR_MAX], word[40];
 	uint64_t queues = 1;
 	struct vs_port *port;
@@ -123,11 +167,17 @@ cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	if (strcmp(argv[1], "dev") != 0)
 		return vs_cmd_error(ctx, "expected 'dev DEVARGS' after the port name");
 	for (int i = 3; i < argc; i++) {
-		if (strcmp(argv[i], "queues") != 0)
-			return vs_cmd_error(ctx, "unexpected '%s' (expected queues N)",
+		if (strcmp(argv[i], "queues") == 0) {
+			if (parse_queues(ctx, argc, argv, &i, &queues) < 0)
+				return -1;
+		} else if (strcmp(argv[i], "offload") == 0) {
+			if (parse_offload(ctx, argc, argv, &i, &params.no_offload) < 0)
+				return -1;
+		} else {
+			return vs_cmd_error(ctx, "unexpected '%s' (expected queues N or "
+					    "offload on|off)",
 					    vs_cmd_word(argv[i], word, sizeof(word)));
-		if (parse_queues(ctx, argc, argv, &i, &queues) < 0)
-			return -1;
+		}
 	}
 	if (argv[2][0] == '\0' || strlen(argv[2]) > 255)
 		return vs_cmd_error(ctx, "DEVARGS must be 1 to 255 characters");
@@ -234,6 +284,8 @@ add_port_counters(struct vs_val *obj, const struct vs_port *port)
 	vs_val_add_u64(obj, "rx_bytes", c.rx_bytes);
 	vs_val_add_u64(obj, "tx_packets", c.tx_packets);
 	vs_val_add_u64(obj, "tx_bytes", c.tx_bytes);
+	vs_val_add_u64(obj, "tx_sw_csum", c.tx_sw_csum);
+	vs_val_add_u64(obj, "tx_sw_gso", c.tx_sw_gso);
 	drops = vs_val_add_obj(obj, "drops");
 	for (int d = 0; d < VS_DROP_MAX; d++)
 		vs_val_add_u64(drops, vs_drop_names[d], c.drops[d]);
@@ -270,6 +322,7 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 		vs_val_add_u64(o, "vrings", vi.vrings);
 		vs_val_add_strf(o, "vrings_enabled", "0x%x", vi.enabled_mask);
 		vs_val_add_i64(o, "numa_node", vi.numa_node);
+		add_offloads(o, vi.offload, port->tx_offloads);
 	}
 	if (vs_eth_port_info(port, &ei) == 0) {
 		struct vs_val *x;
@@ -286,6 +339,7 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 		vs_val_add_u64(o, "rx_queues", ei.nb_rxq);
 		vs_val_add_u64(o, "tx_queues", ei.nb_txq);
 		vs_val_add_str(o, "tx_queue_mode", ei.txq_per_worker ? "per worker" : "per rx queue");
+		add_offloads(o, ei.offload, ei.tx_offloads);
 		x = vs_val_add_obj(o, "xstats");
 		vs_eth_xstats(port, add_xstat, x);
 	}
@@ -776,11 +830,13 @@ cmd_help(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv __rte_unused
 }
 
 static const struct vs_cmd commands[] = {
-	{ "port add vhost", "NAME socket PATH [client] [queues N]",
-	  "Add a vhost-user port (server, or client that reconnects); N queue pairs.", 3, 6,
+	{ "port add vhost", "NAME socket PATH [client] [queues N] [offload on|off]",
+	  "Add a vhost-user port (server, or a reconnecting client); N queue pairs; "
+	  "checksum/TSO unless offload off.", 3, 8,
 	  cmd_port_add_vhost },
-	{ "port add eth", "NAME dev DEVARGS [queues N]",
-	  "Add a DPDK ethdev port: PCI address or vdev (net_tap0,iface=...).", 3, 5,
+	{ "port add eth", "NAME dev DEVARGS [queues N] [offload on|off]",
+	  "Add a DPDK ethdev port: PCI address or vdev (net_tap0,iface=...); "
+	  "its checksum/TSO unless offload off.", 3, 7,
 	  cmd_port_add_eth },
 	{ "port del", "NAME", "Remove a port; its FDB entries and frames go with it.",
 	  1, 1, cmd_port_del },

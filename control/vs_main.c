@@ -70,6 +70,9 @@ usage(FILE *out, const char *prog)
 "                              goes away (repeatable)\n"
 "                              NAME defaults to PATH's file name without\n"
 "                              \".sock\"; 1-31 characters of A-Z a-z 0-9 _ - .\n"
+"  --no-offload                ports offer guests no checksum or TSO offload and\n"
+"                              use none of a NIC's, unless added with\n"
+"                              'offload on' (default: offloads on)\n"
 "  With neither a port option nor --config, two server ports are created:\n"
 "  vhost0 and vhost1 on " VS_DEFAULT_RUN_DIR "/vhost0.sock and vhost1.sock.\n"
 "\n"
@@ -207,6 +210,7 @@ enum {
 	OPT_CTL_SOCKET,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_NO_OFFLOAD,
 };
 
 /* Returns 0 to run, 1 to exit successfully (help, version), <0 on error. */
@@ -226,6 +230,7 @@ parse_args(int argc, char **argv, const char *prog, struct options *o)
 		{ "ctl-socket", required_argument, NULL, OPT_CTL_SOCKET },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -282,6 +287,10 @@ parse_args(int argc, char **argv, const char *prog, struct options *o)
 			break;
 		case OPT_CHECK:
 			o->check_only = true;
+			break;
+		case OPT_NO_OFFLOAD:
+			/* Before the script runs: its port commands see it. */
+			vs_cmds_set_offload_default(false);
 			break;
 		case OPT_CTL_SOCKET:
 			o->ctl_socket = optarg;

@@ -46,6 +46,8 @@ add_counters(struct rte_tel_data *d, const struct vs_port *port)
 	rte_tel_data_add_dict_u64(d, "rx_bytes", c.rx_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_packets", c.tx_packets);
 	rte_tel_data_add_dict_u64(d, "tx_bytes", c.tx_bytes);
+	rte_tel_data_add_dict_u64(d, "tx_sw_csum", c.tx_sw_csum);
+	rte_tel_data_add_dict_u64(d, "tx_sw_gso", c.tx_sw_gso);
 	for (int i = 0; i < VS_DROP_MAX; i++) {
 		snprintf(name, sizeof(name), "drop_%s", vs_drop_names[i]);
 		rte_tel_data_add_dict_u64(d, name, c.drops[i]);

@@ -476,6 +476,8 @@ counters_raw(const struct vs_port *port, struct vs_port_counters *out)
 		out->rx_bytes += __atomic_load_n(&c->rx_bytes, __ATOMIC_RELAXED);
 		out->tx_packets += __atomic_load_n(&c->tx_packets, __ATOMIC_RELAXED);
 		out->tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
+		out->tx_sw_csum += __atomic_load_n(&c->tx_sw_csum, __ATOMIC_RELAXED);
+		out->tx_sw_gso += __atomic_load_n(&c->tx_sw_gso, __ATOMIC_RELAXED);
 		for (int d = 0; d < VS_DROP_MAX; d++)
 			out->drops[d] += __atomic_load_n(&c->drops[d],
 							 __ATOMIC_RELAXED);
@@ -509,6 +511,8 @@ vs_dp_port_counters(const struct vs_port *port, struct vs_port_counters *out)
 	out->rx_bytes -= b->rx_bytes;
 	out->tx_packets -= b->tx_packets;
 	out->tx_bytes -= b->tx_bytes;
+	out->tx_sw_csum -= b->tx_sw_csum;
+	out->tx_sw_gso -= b->tx_sw_gso;
 	for (int d = 0; d < VS_DROP_MAX; d++)
 		out->drops[d] -= b->drops[d];
 }

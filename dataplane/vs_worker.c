@@ -27,6 +27,7 @@
  * leave without leaking the frames queued for it.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -39,6 +40,7 @@
 #include "vs_dp_internal.h"
 #include "vs_flow.h"
 #include "vs_l2.h"
+#include "vs_offload.h"
 
 #define VS_PREFETCH_AHEAD 3
 
@@ -60,7 +62,8 @@ drop(struct vs_worker *w, uint16_t port_index, enum vs_drop reason,
 /*
  * Drops the frames longer than the port's MTU allows, compacting the rest
  * in place; returns how many remain and adds the dropped bytes to *bytes.
- * Only ports with a limit pay for it.
+ * Only ports with a limit pay for it. A segmentation request is measured
+ * by the segments it becomes.
  */
 static uint16_t
 mtu_filter(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
@@ -70,7 +73,9 @@ mtu_filter(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
 	uint16_t k = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		if (likely(pkts[i]->pkt_len <= max)) {
+		if (likely(pkts[i]->pkt_len <= max) ||
+		    ((pkts[i]->ol_flags & RTE_MBUF_F_TX_TCP_SEG) &&
+		     vs_offload_wire_len(pkts[i]) <= max)) {
 			pkts[k++] = pkts[i];
 		} else {
 			*bytes += pkts[i]->pkt_len;
@@ -81,23 +86,19 @@ mtu_filter(struct vs_worker *w, struct vs_port *port, struct rte_mbuf **pkts,
 }
 
 /*
- * Transmits up to VS_BURST frames on (port, q) and counts the outcome. A
- * port with a tx queue per worker gets this worker's queue instead of q.
+ * Transmits up to VS_BURST frames on (port, q), which is up, and counts
+ * the outcome. A port with a tx queue per worker gets this worker's queue
+ * instead of q.
  */
 static void
-port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
-	struct rte_mbuf **pkts, uint16_t n)
+port_send(struct vs_worker *w, struct vs_port *port, uint16_t q,
+	  struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vs_port_counters *c = &w->ctrs[port->index];
 	uint32_t lens[VS_BURST];
 	uint64_t bytes = 0;
 	uint16_t sent, devq;
 
-	if (unlikely(!vs_port_is_up(port))) {
-		rte_pktmbuf_free_bulk(pkts, n);
-		ctr_add(&c->drops[VS_DROP_NOT_READY], n);
-		return;
-	}
 	if (unlikely(port->max_frame != 0)) {
 		uint64_t ignored = 0;
 
@@ -121,6 +122,128 @@ port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
 		ctr_add(&c->drops[enabled ? VS_DROP_TX_FULL : VS_DROP_NOT_READY],
 			n - sent);
 	}
+}
+
+/*
+ * A private copy of a shared frame, for work that writes to it: the
+ * other ports a flooded frame goes to must see it as it came. Consumes
+ * one reference of m; NULL when the pool is empty.
+ */
+static struct rte_mbuf *
+make_private(struct rte_mbuf *m)
+{
+	struct rte_mbuf *c;
+
+	if (rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m))
+		return m;
+	c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+	rte_pktmbuf_free(m);
+	return c;
+}
+
+/* Adds one frame to an output batch, sending the batch when it is full. */
+static inline void
+batch_add(struct vs_worker *w, struct vs_port *port, uint16_t q,
+	  struct rte_mbuf **batch, uint16_t *k, struct rte_mbuf *m)
+{
+	batch[(*k)++] = m;
+	if (*k == VS_BURST) {
+		port_send(w, port, q, batch, *k);
+		*k = 0;
+	}
+}
+
+/*
+ * Sends a burst in which some frames ask for checksum or segmentation
+ * work (vs_offload.h): the port gets what it can do itself, the rest is
+ * done here first. Every frame is sent, or freed and counted, once;
+ * segments are sent in batches of VS_BURST.
+ */
+static __rte_noinline void
+port_tx_offload(struct vs_worker *w, struct vs_port *port, uint16_t q,
+		struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vs_port_counters *c = &w->ctrs[port->index];
+	uint32_t caps = __atomic_load_n(&port->tx_offloads, __ATOMIC_RELAXED);
+	struct rte_mbuf *segs[VS_OL_GSO_MAX_SEGS];
+	struct rte_mbuf *batch[VS_BURST];
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t need;
+		int ret;
+
+		if (likely(!(m->ol_flags & VS_OL_TX_MASK))) {
+			batch_add(w, port, q, batch, &k, m);
+			continue;
+		}
+		/* Too long even in segments: nothing to cut it for. */
+		if (port->max_frame != 0 && vs_offload_wire_len(m) > port->max_frame) {
+			drop(w, port->index, VS_DROP_MTU_EXCEEDED, m);
+			continue;
+		}
+		need = vs_offload_need(m, caps);
+		/* rte_vhost only rewrites what it read; a NIC's prepare may write more. */
+		if (need == 0 && port->kind == VS_PORT_KIND_VHOST) {
+			batch_add(w, port, q, batch, &k, m);
+			continue;
+		}
+		m = make_private(m);
+		if (unlikely(m == NULL)) {
+			ctr_add(&c->drops[need & VS_OL_NEED_GSO ? VS_DROP_GSO_FAILED :
+					  VS_DROP_BAD_OFFLOAD], 1);
+			continue;
+		}
+		if (need & VS_OL_NEED_GSO) {
+			ret = vs_offload_segment(m, caps, segs, RTE_DIM(segs));
+			if (unlikely(ret < 0)) {
+				drop(w, port->index, ret == -ENOMEM ? VS_DROP_GSO_FAILED :
+				     VS_DROP_BAD_OFFLOAD, m);
+				continue;
+			}
+			if (ret > 1 || segs[0] != m)
+				ctr_add(&c->tx_sw_gso, 1);
+			if (need & VS_OL_NEED_CSUM)
+				ctr_add(&c->tx_sw_csum, (uint64_t)ret);
+			for (int s = 0; s < ret; s++)
+				batch_add(w, port, q, batch, &k, segs[s]);
+			continue;
+		}
+		if (need & VS_OL_NEED_CSUM) {
+			if (unlikely(vs_offload_sw_csum(m) != 0)) {
+				drop(w, port->index, VS_DROP_BAD_OFFLOAD, m);
+				continue;
+			}
+			ctr_add(&c->tx_sw_csum, 1);
+		}
+		batch_add(w, port, q, batch, &k, m);
+	}
+	if (k > 0)
+		port_send(w, port, q, batch, k);
+}
+
+/*
+ * Transmits up to VS_BURST frames on (port, q). Frames asking for
+ * offload work take the slow path; the others cost one test per frame.
+ */
+static void
+port_tx(struct vs_worker *w, struct vs_port *port, uint16_t q,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t ol = 0;
+
+	if (unlikely(!vs_port_is_up(port))) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		ctr_add(&w->ctrs[port->index].drops[VS_DROP_NOT_READY], n);
+		return;
+	}
+	for (uint16_t i = 0; i < n; i++)
+		ol |= pkts[i]->ol_flags;
+	if (unlikely(ol & VS_OL_TX_MASK))
+		port_tx_offload(w, port, q, pkts, n);
+	else
+		port_send(w, port, q, pkts, n);
 }
 
 /* Hands frames to the worker that owns (port, q), through its ring. */

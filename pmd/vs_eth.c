@@ -19,6 +19,7 @@
 
 #include "vs_eth.h"
 #include "vs_log.h"
+#include "vs_offload.h"
 
 #define VS_ETH_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * 4)
 /* Mbufs that must stay free for the guests after a NIC fills its rings. */
@@ -30,6 +31,7 @@ struct vs_eth_port {
 	uint16_t nb_txq;
 	uint16_t mtu;
 	bool txq_per_worker;
+	bool offload;      /* use the device's tx offloads */
 	bool lsc;          /* the device reports link changes by interrupt */
 	bool started;
 	bool probed;       /* we probed it, so we remove it */
@@ -80,7 +82,21 @@ eth_tx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 	     uint16_t n)
 {
 	const struct vs_eth_port *ep = port->priv;
-	uint16_t sent = rte_eth_tx_burst(ep->port_id, qid, pkts, n);
+	uint16_t sent, ok = n;
+
+	/*
+	 * Frames that still ask for work here are the device's to finish:
+	 * the dataplane made them private (vs_offload.h). A segmentation
+	 * request includes the IPv4 header checksums of the segments.
+	 */
+	if (unlikely(port->tx_offloads != 0)) {
+		for (uint16_t i = 0; i < n; i++)
+			if ((pkts[i]->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) ==
+			    (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4))
+				pkts[i]->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+		ok = rte_eth_tx_prepare(ep->port_id, qid, pkts, n);
+	}
+	sent = rte_eth_tx_burst(ep->port_id, qid, pkts, ok);
 
 	/* The device owns what it took; the rest is ours to free. */
 	if (unlikely(sent < n))
@@ -366,6 +382,9 @@ eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* Checksums and TSO the device does; the dataplane does the rest. */
+	port->tx_offloads = ep->offload ? vs_offload_caps_eth(info.tx_offload_capa) : 0;
+	conf.txmode.offloads |= vs_offload_eth_txmode(port->tx_offloads);
 	conf.rxmode.mtu = mtu;
 	if (ep->nb_rxq > 1) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -464,6 +483,7 @@ vs_eth_port_create(const struct vs_eth_params *params, char *err, size_t errlen)
 	ep->port_id = pid;
 	ep->probed = probed;
 	ep->nb_rxq = params->queues;
+	ep->offload = !params->no_offload;
 	snprintf(ep->devargs, sizeof(ep->devargs), "%s", params->devargs);
 	rte_eth_dev_get_name_by_port(pid, ep->dev_name);
 	port->numa_node = rte_eth_dev_socket_id(pid);
@@ -598,6 +618,8 @@ vs_eth_port_info(const struct vs_port *port, struct vs_eth_info *info)
 	info->nb_rxq = ep->nb_rxq;
 	info->nb_txq = ep->nb_txq;
 	info->txq_per_worker = ep->txq_per_worker;
+	info->offload = ep->offload;
+	info->tx_offloads = port->tx_offloads;
 	info->lsc_interrupt = ep->lsc;
 	info->link_changes = __atomic_load_n(&ep->link_changes, __ATOMIC_RELAXED);
 	/* The link as the switch sees it (af_packet: the kernel's carrier). */

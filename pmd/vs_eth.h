@@ -33,6 +33,7 @@ struct vs_eth_params {
 	const char *name;    /* port name */
 	const char *devargs; /* PCI address or vdev string */
 	uint16_t queues;     /* rx queues (1..VS_PORT_QUEUES_MAX) */
+	bool no_offload;     /* use none of the device's tx offloads */
 };
 
 /*
@@ -70,6 +71,8 @@ struct vs_eth_info {
 	uint16_t nb_rxq;
 	uint16_t nb_txq;
 	bool txq_per_worker;
+	bool offload;        /* the device's tx offloads may be used */
+	uint32_t tx_offloads; /* VS_OL_* the device does */
 	bool link_up;
 	uint32_t link_speed; /* Mb/s */
 	bool lsc_interrupt;

@@ -44,7 +44,9 @@
 	_(NOT_READY, "not_ready", "output port (or its queue) not ready, or gone from the bridge") \
 	_(TX_FULL, "tx_full", "peer's receive ring (or NIC tx queue) was full") \
 	_(RING_FULL, "ring_full", "hand-off ring to the queue's owner worker was full") \
-	_(MTU_EXCEEDED, "mtu_exceeded", "frame longer than the output port's MTU") \
+	_(MTU_EXCEEDED, "mtu_exceeded", "frame (or, for a segmentation request, its segments) longer than the output port's MTU") \
+	_(BAD_OFFLOAD, "bad_offload", "checksum or segmentation request the switch cannot complete (not TCP or UDP over IP, or headers split)") \
+	_(GSO_FAILED, "gso_failed", "frame that had to be segmented in software and could not be (no mbufs, too many segments)") \
 	_(RX_MISSED, "rx_missed", "frames the device dropped: its rx queue was full") \
 	_(RX_ERRORS, "rx_errors", "frames the device received in error")      \
 	_(TX_ERRORS, "tx_errors", "frames the device failed to send")
@@ -68,6 +70,12 @@ struct vs_port_counters {
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
+	/*
+	 * Work done in software for an output port that could not do it:
+	 * frames whose checksum was completed, frames cut into segments.
+	 */
+	uint64_t tx_sw_csum;
+	uint64_t tx_sw_gso;
 	uint64_t drops[VS_DROP_MAX];
 };
 
@@ -147,6 +155,12 @@ struct vs_port {
 	uint32_t flags;       /* VS_PORT_F_*. Fixed while the port is attached */
 	/* Longest frame the port sends (0: no limit). Control: wo; workers: ro */
 	uint32_t max_frame;
+	/*
+	 * VS_OL_* (vs_offload.h): what the port does itself on output; frames
+	 * asking for more get it done in software first. Event source or
+	 * control: wo (relaxed) before the port goes UP; workers: ro.
+	 */
+	uint32_t tx_offloads;
 
 	/* Control plane only. */
 	enum vs_port_kind kind;

@@ -19,6 +19,7 @@
 #include <rte_vhost.h>
 
 #include "vs_log.h"
+#include "vs_offload.h"
 #include "vs_vhost.h"
 
 /* Vring numbering: vring 2q is the guest's rx (our tx), 2q+1 its tx. */
@@ -28,6 +29,7 @@
 struct vs_vhost_queue {
 	/* Written only by the worker that owns the queue. */
 	uint64_t rx_nombuf;
+	uint64_t rx_bad_offload; /* frames whose offload request we could not take */
 } __rte_cache_aligned;
 
 struct vs_vhost_port {
@@ -43,6 +45,7 @@ struct vs_vhost_port {
 	int numa_node;
 	/* Fixed at creation. */
 	bool client;
+	bool offload;          /* checksum and TSO offered to the guest */
 	bool registered;
 	uint16_t queues;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -69,20 +72,54 @@ publish_queue_masks(struct vs_port *port, uint32_t vrings_enabled)
 }
 
 /*
- * Offloads stay off until the dataplane handles the virtio-net header's
- * checksum and segmentation requests end to end: without that a guest may
- * hand us a frame with an unfinished checksum, or expect us to segment.
+ * With offloads on, a guest may send frames with a partial TCP or UDP
+ * checksum (CSUM) and TCP/IPv4 frames of up to 64 KiB (HOST_TSO4), and
+ * receive the same (GUEST_CSUM, GUEST_TSO4): the dataplane passes the
+ * request through to a port that can do the work and does it in software
+ * for one that cannot. TCP over IPv6 (TSO6), UDP fragmentation (UFO) and
+ * ECN stay off: DPDK 22.11's GSO library cannot segment TCP/IPv6 or do
+ * UFO in the way a guest expects, so no port could be guaranteed valid
+ * frames. With offloads off the guest does all of it itself.
  * Multiqueue is offered only by ports that poll more than one queue pair,
  * so that a guest cannot put frames where nobody reads them.
  */
 uint64_t
-vs_vhost_disabled_features(void)
+vs_vhost_disabled_features(bool offload)
 {
-	return (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
-	       (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
-	       (1ULL << VIRTIO_NET_F_GUEST_ECN) | (1ULL << VIRTIO_NET_F_GUEST_UFO) |
-	       (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
-	       (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_HOST_UFO);
+	uint64_t never = (1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN) |
+			 (1ULL << VIRTIO_NET_F_GUEST_UFO) | (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+			 (1ULL << VIRTIO_NET_F_HOST_ECN) | (1ULL << VIRTIO_NET_F_HOST_UFO);
+
+	if (offload)
+		return never;
+	return never | (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
+	       (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO4);
+}
+
+/*
+ * Turns the guest's offload requests in a burst into the switch's tx
+ * request (vs_offload.h); drops what cannot be completed. Returns the
+ * burst's new length. Out of line: only offloading guests come here.
+ */
+static __rte_noinline uint16_t
+rx_offloads(struct vs_vhost_port *vp, uint16_t qid, struct rte_mbuf **pkts,
+	    uint16_t n)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if ((m->ol_flags & (RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_LRO)) &&
+		    vs_offload_from_virtio(m) != 0) {
+			__atomic_store_n(&vp->q[qid].rx_bad_offload,
+					 vp->q[qid].rx_bad_offload + 1, __ATOMIC_RELAXED);
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		pkts[k++] = m;
+	}
+	return k;
 }
 
 /*
@@ -113,8 +150,21 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 	uint16_t got;
 
 	got = rte_vhost_dequeue_burst(vp->vid, vring, vp->pool, pkts, n);
-	if (likely(got > 0))
+	if (likely(got > 0)) {
+		/*
+		 * rte_vhost marks a frame whose virtio-net header asks for
+		 * work with receive flags: one test per frame finds them.
+		 */
+		if (vp->offload) {
+			uint64_t any = 0;
+
+			for (uint16_t i = 0; i < got; i++)
+				any |= pkts[i]->ol_flags;
+			if (unlikely(any & (RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_LRO)))
+				got = rx_offloads(vp, qid, pkts, got);
+		}
 		return got;
+	}
 	/*
 	 * Nothing came. When the pool is nearly empty that is likely why:
 	 * count the poll. (Asking the ring how much the guest has queued
@@ -144,9 +194,12 @@ vhost_read_counters(const struct vs_port *port, struct vs_port_counters *acc)
 {
 	const struct vs_vhost_port *vp = port->priv;
 
-	for (int q = 0; q < VS_PORT_QUEUES_MAX; q++)
+	for (int q = 0; q < VS_PORT_QUEUES_MAX; q++) {
 		acc->drops[VS_DROP_NO_MBUF] +=
 			__atomic_load_n(&vp->q[q].rx_nombuf, __ATOMIC_RELAXED);
+		acc->drops[VS_DROP_BAD_OFFLOAD] +=
+			__atomic_load_n(&vp->q[q].rx_bad_offload, __ATOMIC_RELAXED);
+	}
 }
 
 static void
@@ -254,6 +307,9 @@ new_device(int vid)
 
 	__atomic_store_n(&vp->vid, vid, __ATOMIC_RELAXED);
 	__atomic_store_n(&vp->features, features, __ATOMIC_RELAXED);
+	/* What this guest takes as it is; the rest is done for it. */
+	__atomic_store_n(&port->tx_offloads,
+			 vp->offload ? vs_offload_caps_virtio(features) : 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&vp->vrings, vrings, __ATOMIC_RELAXED);
 	/*
 	 * Without vring enable messages (no protocol features), every ring
@@ -443,6 +499,7 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	vp->numa_node = -1;
 	vp->client = params->client;
 	vp->queues = params->queues;
+	vp->offload = !params->no_offload;
 	port->nb_queues = params->queues;
 	snprintf(vp->path, sizeof(vp->path), "%s", params->path);
 
@@ -455,7 +512,7 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	}
 	vp->registered = true;
 	if (rte_vhost_driver_disable_features(vp->path,
-					      vs_vhost_disabled_features() |
+					      vs_vhost_disabled_features(vp->offload) |
 					      (params->queues == 1 ? 1ULL << VIRTIO_NET_F_MQ : 0)) != 0 ||
 	    rte_vhost_driver_callback_register(vp->path, &device_ops) != 0) {
 		snprintf(err, errlen, "cannot configure vhost-user socket %s",
@@ -484,6 +541,7 @@ vs_vhost_port_info(const struct vs_port *port, struct vs_vhost_info *info)
 		return -EINVAL;
 	info->path = vp->path;
 	info->client = vp->client;
+	info->offload = vp->offload;
 	info->vid = __atomic_load_n(&vp->vid, __ATOMIC_RELAXED);
 	info->features = __atomic_load_n(&vp->features, __ATOMIC_RELAXED);
 	info->vrings = __atomic_load_n(&vp->vrings, __ATOMIC_RELAXED);

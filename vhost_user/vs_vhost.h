@@ -28,6 +28,7 @@ struct vs_vhost_params {
 	const char *path;   /* socket path */
 	bool client;        /* connect to path (and reconnect) instead of listening */
 	uint16_t queues;    /* queue pairs polled (1..VS_PORT_QUEUES_MAX); >1 offers multiqueue */
+	bool no_offload;    /* offer the guest no checksum or segmentation offload */
 };
 
 /*
@@ -57,6 +58,7 @@ struct vs_port *vs_vhost_port_create(const struct vs_vhost_params *params,
 struct vs_vhost_info {
 	const char *path;
 	bool client;
+	bool offload;         /* checksum and TSO offered */
 	int vid;              /* -1 without a guest */
 	uint64_t features;    /* negotiated virtio features */
 	uint16_t vrings;      /* vrings the guest set up */
@@ -76,7 +78,7 @@ struct vs_port *vs_vhost_port_by_path(const char *path);
  */
 void vs_vhost_port_path(const struct vs_port *port, char *buf, size_t len);
 
-/* Features that the ports never offer (offloads not handled yet). */
-uint64_t vs_vhost_disabled_features(void);
+/* Features that a port does not offer, with offloads on or off. */
+uint64_t vs_vhost_disabled_features(bool offload);
 
 #endif /* VS_VHOST_H */

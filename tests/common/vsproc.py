@@ -47,6 +47,7 @@ _opts = {"elapsed": False, "grace": 3.0, "keep_env": None}
 _procs = []      # subprocess.Popen objects still to reap
 _prefixes = []   # DPDK --file-prefix values handed out
 _dirs = []       # temporary directories
+_cleanups = []   # functions cleanup() runs after the processes are gone
 _counter = 0
 
 
@@ -224,9 +225,16 @@ def keep_dirs():
     return env is not None and os.environ.get(env) == "1"
 
 
+def at_cleanup(fn):
+    """fn() runs in cleanup(), after every process is gone: for what a
+    test made outside its work directory (network namespaces)."""
+    _cleanups.append(fn)
+
+
 def cleanup():
     """Kills every process started here, removes their DPDK files and the
-    temporary directories. Safe to call more than once."""
+    temporary directories, runs the at_cleanup() functions (last first).
+    Safe to call more than once."""
     for proc in reversed(_procs):
         kill(proc)
     for proc in _procs:
@@ -237,6 +245,11 @@ def cleanup():
     if not keep_dirs():
         for d in _dirs:
             shutil.rmtree(d, ignore_errors=True)
+    while _cleanups:
+        try:
+            _cleanups.pop()()
+        except Exception as e:  # noqa: BLE001 - the others must run too
+            log(f"cleanup: {e!r}")
 
 
 def leftovers():

@@ -19,8 +19,8 @@ STATIC_MAC = "02:00:00:00:00:99"
 # The commands of the control language with their usage: "help" must list
 # each (the switch may have more).
 HELP = [
-    "port add vhost NAME socket PATH [client] [queues N]",
-    "port add eth NAME dev DEVARGS [queues N]",
+    "port add vhost NAME socket PATH [client] [queues N] [offload on|off]",
+    "port add eth NAME dev DEVARGS [queues N] [offload on|off]",
     "port del NAME",
     "port list",
     "port show NAME",
@@ -107,8 +107,10 @@ class Checks:
                           "drops": ndrops}, f"port list counters of {name}")
             js1 = self.ctl.json("stats", name)
             alldrops = all_drops(js1.get("drops"), drops)
+            # No guest here asks for offloads: no work done in software.
             one = {"name": name, "rx_packets": rxp, "rx_bytes": rxb,
-                   "tx_packets": txp, "tx_bytes": txb, "drops": alldrops}
+                   "tx_packets": txp, "tx_bytes": txb, "tx_sw_csum": 0,
+                   "tx_sw_gso": 0, "drops": alldrops}
             self.soft.eq(js1, one, f"stats {name} --json")
             t = vt.parse_fields(self.ctl.ok("stats", name))
             tdrops = vt.parse_fields(t.pop("drops", ""))

@@ -39,7 +39,8 @@ def command_errors(d, sock):
     aging = "aging must be a number from 1 to 1000000, not '{}'"
     notmac = "'{}' is not a MAC address (xx:xx:xx:xx:xx:xx)"
     badname = "bad port name '{}' (1-31 characters of A-Z a-z 0-9 _ - .)"
-    add_usage = "usage: port add vhost NAME socket PATH [client] [queues N]"
+    add_usage = ("usage: port add vhost NAME socket PATH [client] [queues N] "
+                 "[offload on|off]")
     return [
         # Unknown commands.
         (["frobnicate"], "unknown command 'frobnicate' (try 'help')"),
@@ -55,9 +56,15 @@ def command_errors(d, sock):
         (["port", "add", "vhost", "x"], add_usage),
         (["port", "add", "vhost", "x", "socket"], add_usage),
         (["port", "add", "vhost", "x", "socket", x, "client", "queues", "1",
-          "client"], add_usage),
+          "offload", "off", "client"], add_usage),
         (["port", "add", "eth", "e0"],
-         "usage: port add eth NAME dev DEVARGS [queues N]"),
+         "usage: port add eth NAME dev DEVARGS [queues N] [offload on|off]"),
+        (["port", "add", "vhost", "x", "socket", x, "offload"],
+         "offload needs on or off"),
+        (["port", "add", "vhost", "x", "socket", x, "offload", "maybe"],
+         "offload must be on or off, not 'maybe'"),
+        (["port", "add", "eth", "e0", "dev", "net_null0", "offload", "0"],
+         "offload must be on or off, not '0'"),
         (["stats", "a", "b"], "usage: stats [NAME]"),
         (["stats", "clear", "a"], "usage: stats clear"),
         (["fdb", "show", "a"], "usage: fdb show"),
@@ -104,7 +111,7 @@ def command_errors(d, sock):
         (["port", "add", "vhost", "x", "socket", x, "queues"],
          "queues needs a number"),
         (["port", "add", "vhost", "x", "socket", x, "server"],
-         "unexpected 'server' (expected client or queues N)"),
+         "unexpected 'server' (expected client, queues N or offload on|off)"),
         (["port", "add", "vhost", "x", "sock", x],
          "expected 'socket PATH' after the port name"),
         # Duplicate names and sockets.
@@ -155,7 +162,7 @@ def command_errors(d, sock):
         (["port", "add", "eth", "e0", "dev", "net_null0", "queues", "0"],
          "queues must be a number from 1 to 16, not '0'"),
         (["port", "add", "eth", "e0", "dev", "net_null0", "rss"],
-         "unexpected 'rss' (expected queues N)"),
+         "unexpected 'rss' (expected queues N or offload on|off)"),
     ]
 
 

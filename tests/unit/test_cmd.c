@@ -218,8 +218,8 @@ add_port_at(const char *name, const char *file, unsigned int lineno)
 #define ADD_PORT(name) add_port_at((name), __FILE__, __LINE__)
 
 static const char usage_vhost[] =
-	"usage: port add vhost NAME socket PATH [client] [queues N]";
-static const char usage_eth[] = "usage: port add eth NAME dev DEVARGS [queues N]";
+	"usage: port add vhost NAME socket PATH [client] [queues N] [offload on|off]";
+static const char usage_eth[] = "usage: port add eth NAME dev DEVARGS [queues N] [offload on|off]";
 
 /*
  * Tokenizer.
@@ -537,10 +537,10 @@ test_dispatch_usage(void)
 	EXPECT_ERR("port add vhost", usage_vhost);
 	EXPECT_ERR("port add vhost a", usage_vhost);
 	EXPECT_ERR("port add vhost a socket", usage_vhost);
-	EXPECT_ERR("port add vhost a socket p client queues 1 x", usage_vhost);
+	EXPECT_ERR("port add vhost a socket p client queues 1 offload on x", usage_vhost);
 	EXPECT_ERR("port add eth", usage_eth);
 	EXPECT_ERR("port add eth e0 dev", usage_eth);
-	EXPECT_ERR("port add eth e0 dev x queues 1 x", usage_eth);
+	EXPECT_ERR("port add eth e0 dev x queues 1 offload on x", usage_eth);
 	EXPECT_ERR("port del", "usage: port del NAME");
 	EXPECT_ERR("port del a b", "usage: port del NAME");
 	EXPECT_ERR("port list all", "usage: port list");
@@ -773,9 +773,17 @@ test_cmd_port_add_vhost_options(void)
 	EXPECT_ERR("port add vhost a SOCKET /tmp/x.sock",
 		   "expected 'socket PATH' after the port name");
 	EXPECT_ERR(fmt("port add vhost a socket %s server", p),
-		   "unexpected 'server' (expected client or queues N)");
+		   "unexpected 'server' (expected client, queues N or offload on|off)");
 	EXPECT_ERR(fmt("port add vhost a socket %s client nonsense", p),
-		   "unexpected 'nonsense' (expected client or queues N)");
+		   "unexpected 'nonsense' (expected client, queues N or offload on|off)");
+	EXPECT_ERR(fmt("port add vhost a socket %s offload", p),
+		   "offload needs on or off");
+	EXPECT_ERR(fmt("port add vhost a socket %s offload yes", p),
+		   "offload must be on or off, not 'yes'");
+	EXPECT_ERR(fmt("port add vhost a socket %s offload ON", p),
+		   "offload must be on or off, not 'ON'");
+	EXPECT_ERR(fmt("port add vhost a socket %s queues 1 offload", p),
+		   "offload needs on or off");
 	EXPECT_ERR(fmt("port add vhost a socket %s queues", p),
 		   "queues needs a number");
 	EXPECT_ERR(fmt("port add vhost a socket %s queues 0", p),
@@ -795,6 +803,10 @@ test_cmd_port_add_vhost_options(void)
 	EXPECT_OK(fmt("port add vhost b socket %s/b.sock client queues 1", tmpdir));
 	EXPECT_OK(fmt("port add vhost c socket %s/c.sock queues 1 client", tmpdir));
 	EXPECT_OK(fmt("port add vhost d socket %s/d.sock client client", tmpdir));
+	/* Offloads on (the default) or off, anywhere among the options. */
+	EXPECT_OK(fmt("port add vhost o1 socket %s/o1.sock offload off", tmpdir));
+	EXPECT_OK(fmt("port add vhost o2 socket %s/o2.sock client offload on queues 2", tmpdir));
+	EXPECT_OK(fmt("port add vhost o3 socket %s/o3.sock queues 2 client offload off", tmpdir));
 }
 
 static void
@@ -992,7 +1004,12 @@ test_cmd_port_add_eth(void)
 	EXPECT_ERR("port add eth e0 devargs 0000:00:04.0",
 		   "expected 'dev DEVARGS' after the port name");
 	EXPECT_ERR("port add eth e0 dev 0000:00:04.0 client",
-		   "unexpected 'client' (expected queues N)");
+		   "unexpected 'client' (expected queues N or offload on|off)");
+	EXPECT_ERR("port add eth e0 dev net_null0 offload", "offload needs on or off");
+	EXPECT_ERR("port add eth e0 dev net_null0 offload 1",
+		   "offload must be on or off, not '1'");
+	EXPECT_OK("port add eth e5 dev net_null5 offload off");
+	EXPECT_OK("port add eth e6 dev net_null6 queues 2 offload on");
 	EXPECT_ERR("port add eth e0 dev net_null0 queues",
 		   "queues needs a number");
 	EXPECT_ERR("port add eth e0 dev net_null0 queues 0",

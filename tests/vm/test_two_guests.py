@@ -4,7 +4,12 @@
 each other (every ping answered, both ways) and one sends the other a 1 MiB
 file of random bytes with busybox nc, whose SHA-256 on arrival is the one
 it had when it left. The switch counts one connect and, after the guests
-power off, one disconnect on each port, and the file's bytes on both."""
+power off, one disconnect on each port, and the file's bytes on both.
+
+Offloads are on (the default): both guests take checksum and TSO, so A's
+large TCP frames with partial checksums go to B as they are, through the
+virtio-net header, with no work done in software (tx_sw_gso and tx_sw_csum
+zero) and frames larger than the MTU among them."""
 
 import os
 import sys
@@ -63,6 +68,22 @@ def body(env, image, d):
                 "guest-b")
     vt.check_eq(got.get("sha256"), made.get("sha256"),
                 "SHA-256 at guest-b (received) vs guest-a (sent)")
+    for name in ("a", "b"):
+        p = sw.port(name)
+        vt.check_eq((p["offload"], p["tx_offloads"]), ("on", "csum,tso4"),
+                    f"port {name}: offload, what its guest takes")
+    pb = sw.port("b")
+    vt.check_eq((pb["tx_sw_gso"], pb["tx_sw_csum"]), (0, 0),
+                "port b: work done in software (none: guest-b takes it all)")
+    # Passed through whole: the frames to B average more than a full
+    # Ethernet frame, which only segmentation requests can make.
+    vt.check(pb["tx_bytes"] > pb["tx_packets"] * 1514,
+             f"port b: {pb['tx_bytes']} B in {pb['tx_packets']} frames, "
+             f"more than 1514 B a frame")
+    for reason in ("gso_failed", "bad_offload", "mtu_exceeded"):
+        for name in ("a", "b"):
+            vt.check_eq(sw.port(name)["drops"][reason], 0,
+                        f"port {name}: drops {reason}")
     for g in (ga, gb):
         vt.check_job_done(g)
         vt.check_eq(g.wait_exit(), 0, f"{g.name}: QEMU exit status "

@@ -52,8 +52,8 @@ import traceback
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "common"))
 from vsproc import (SKIP, Skip, TestFailure, check, check_eq,  # noqa: E402,F401
-                    cleanup, forget, hugepages_free, leftovers, log, new_dir,
-                    new_prefix, remove_prefix_files, spawn)
+                    at_cleanup, cleanup, forget, hugepages_free, leftovers,
+                    log, new_dir, new_prefix, remove_prefix_files, spawn)
 import vsproc  # noqa: E402
 
 QEMU_CPU = 0           # QEMU's threads
@@ -158,12 +158,18 @@ class GuestImage:
 
 class Switch:
     """vhostswitch with ports from a config file: ports is a list of
-    (name, socket path, extra words such as "client" or "queues 2")."""
+    (name, socket path, extra words such as "client" or "queues 2");
+    more_config: further lines of the config file (eth ports among them);
+    netns: the network namespace it runs in (None: this one)."""
 
-    def __init__(self, env, workdir, ports, tag="sw"):
+    def __init__(self, env, workdir, ports, tag="sw", more_config=(),
+                 netns=None):
         self.env = env
         self.dir = workdir
         self.ports = ports
+        self.netns = netns
+        self.n_ports = len(ports) + sum(
+            1 for line in more_config if line.startswith("port add "))
         self.prefix = new_prefix(tag)
         self.config = os.path.join(workdir, "switch.conf")
         self.ctl_sock = os.path.join(workdir, "ctl.sock")
@@ -174,12 +180,16 @@ class Switch:
             for name, path, extra in ports:
                 f.write(f"port add vhost {name} socket {path} {extra}"
                         .rstrip() + "\n")
+            for line in more_config:
+                f.write(line + "\n")
 
     def start(self, timeout=60):
         args = [self.env.switch, "-l", "0,1", "--main-lcore", "0",
                 "--no-pci", "--file-prefix", self.prefix, "--",
                 "--config", self.config, "--ctl-socket", self.ctl_sock,
                 "--stats-interval", "0"]
+        if self.netns:
+            args = ["ip", "netns", "exec", self.netns] + args
         log("switch: " + " ".join(args))
         self.logf = open(self.logpath, "w")
         self.proc = spawn(args, stdin=subprocess.DEVNULL,
@@ -201,7 +211,7 @@ class Switch:
             if r.returncode != 0:
                 return False
             names = [p["name"] for p in json.loads(r.stdout)["ports"]]
-            return len(names) == len(self.ports) and \
+            return len(names) == self.n_ports and \
                 all(os.path.exists(p) for p in servers)
         wait_for(ready, timeout, "the switch's control socket and ports",
                  interval=0.2)
