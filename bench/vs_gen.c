@@ -190,9 +190,12 @@ ns(double cycles)
 }
 static volatile sig_atomic_t stop_signals; /* how many SIGINT/SIGTERM */
 
-/* IMIX 7:4:1 of 64, 570 and 1518 bytes, interleaved over 12 frames. */
+/*
+ * The simple IMIX, 7:4:1 of 64, 594 and 1518 bytes (IP packets of 40, 576
+ * and 1500 bytes), interleaved over 12 frames.
+ */
 static const uint16_t imix[12] = {
-	64, 570, 64, 64, 1518, 64, 570, 64, 64, 570, 64, 570,
+	64, 594, 64, 64, 1518, 64, 594, 64, 64, 594, 64, 594,
 };
 
 static void
@@ -219,7 +222,7 @@ usage(FILE *f)
 "  --count N         frames per generator, then stop (0: no limit); with\n"
 "                    no generator here, stop once N frames arrived\n"
 "  --size N|imix     frame size with FCS, 64..1518, or imix (7:4:1 of\n"
-"                    64/570/1518; default 64)\n"
+"                    64/594/1518; default 64)\n"
 "  --macs M          source MACs per generator, 1..%u (1: the port's own;\n"
 "                    more: 0a:SS:xx:xx:xx:xx, locally administered)\n"
 "  --flows N         flows per generator (default: --macs); flow f uses\n"

@@ -104,8 +104,8 @@ def body(sw_bin, gen_bin):
                                 "--macs", "100", "--flows", "300"])
     check_exact(res, n, "IMIX run")
     vt.check_eq(res["size"], "imix", "size")
-    # 7:4:1 of 64, 570 and 1518 bytes: 6000 frames are 500 patterns of 12.
-    vt.check_eq(res["ports"][0]["tx_bytes"], 500 * (7 * 64 + 4 * 570 + 1518),
+    # 7:4:1 of 64, 594 and 1518 bytes: 6000 frames are 500 patterns of 12.
+    vt.check_eq(res["ports"][0]["tx_bytes"], 500 * (7 * 64 + 4 * 594 + 1518),
                 "IMIX bytes")
     vt.check_eq(res["ports"][1]["rx_bytes"], res["ports"][0]["tx_bytes"],
                 "IMIX bytes received")
