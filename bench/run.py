@@ -654,6 +654,7 @@ def sweep(args):
     info = {"started": stamp, "argv": ["bench/run.py"] + sys.argv[1:],
             "topology": args.topology, "backends": backends, "sizes": sizes,
             "rounds": args.rounds, "duration": args.duration, "warmup": args.warmup,
+            "bursts": args.bursts,
             "machine": machine()}
     runs = []
     failed = 0
