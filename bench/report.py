@@ -44,6 +44,10 @@ How to read the tables:
   with whatever else runs, could not feed it faster (**frontend**-bound).
   testpmd's busy share is an estimate: its busy cycles over the time from
   the first frame to its stop.
+- Frame sizes count the 4-byte FCS, as RFC 2544 does: a 64-byte frame is
+  60 bytes in the frontend's buffers, a 1518-byte one 1514 (1500 of
+  payload, which an MTU of 1500 lets through); the mean IMIX size is
+  measured without the FCS.
 - The frontend puts {bursts} frames per port in flight (`start tx_first`)
   only once the backend has taken up the guest's queues, and measures
   after a warm-up; IMIX is 64, 594 and 1518 bytes at 7:4:1 drawn at

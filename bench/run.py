@@ -180,6 +180,21 @@ class SwitchBackend:
 
     def end(self):
         busy, idle, pkts = (a - b for a, b in zip(lcore_totals(self.tel), self.before))
+        return {"busy_cycles_per_packet": busy / pkts if pkts else None,
+                "busy_share": busy / (busy + idle) if busy + idle else None,
+                "backend_packets": pkts, "switch_ports": self.port_counters()}
+
+    def diagnose(self):
+        """The switch's drops, as text for a failed run's message."""
+        try:
+            ports = self.port_counters()
+        except (OSError, ValueError, KeyError):
+            return ""
+        drops = ["%s %s=%d" % (n, k, v) for n, c in ports.items()
+                 for k, v in c.items() if k.startswith("drop_")]
+        return " (switch drops: %s)" % (", ".join(drops) or "none")
+
+    def port_counters(self):
         ports = {}
         for n in self.tel.query("/vhostswitch/ports") or []:
             try:
@@ -188,9 +203,7 @@ class SwitchBackend:
                 continue
             ports[n] = {k: v for k, v in st.items()
                         if k.startswith(("rx_packets", "tx_packets", "drop_")) and v}
-        return {"busy_cycles_per_packet": busy / pkts if pkts else None,
-                "busy_share": busy / (busy + idle) if busy + idle else None,
-                "backend_packets": pkts, "switch_ports": ports}
+        return ports
 
     def stop(self):
         if self.proc:
@@ -432,7 +445,7 @@ def run_one(kind, size, args):
         if not backend.alive():
             raise RuntimeError("%s exited:\n%s" % (kind, backend.output()))
         frontend = start_testpmd_frontend(st.fprefix, st.frontend_vdevs(paths), size=size,
-                                          interactive=True)
+                                          interactive=True, fcs=True)
         # A command typed ahead is answered once testpmd has started its
         # ports (its prompt ends no line, so it cannot be waited for).
         frontend.send("show port summary all")
@@ -451,7 +464,7 @@ def run_one(kind, size, args):
         # Start-up takes seconds on a loaded machine: the warm-up counts from
         # the first second in which frames went round.
         wait_for(lambda: any(frontend_rates(frontend.lines)) or not frontend.alive()
-                 or not backend.alive(), 60, "frames going round")
+                 or not backend.alive(), 20, "frames going round")
         if not frontend.alive():
             raise RuntimeError("frontend exited:\n" + frontend.output()[-4000:])
         time.sleep(args.warmup)
@@ -491,9 +504,12 @@ def run_one(kind, size, args):
                              "backend" if share >= BOUND_SHARE else "frontend")
         return res
     except RuntimeError as e:
-        # Say what the frontend said: a timeout alone explains nothing.
+        # Say what the backend counted and the frontend said: a timeout
+        # alone explains nothing.
+        diag = backend.diagnose() if hasattr(backend, "diagnose") else ""
         if frontend is not None:
-            raise RuntimeError("%s\nfrontend output:\n%s" % (e, frontend.output()[-3000:]))
+            raise RuntimeError("%s%s\nfrontend output:\n%s"
+                               % (e, diag, frontend.output()[-3000:]))
         raise
     finally:
         if poller is not None:
@@ -711,7 +727,8 @@ def main():
                     help="comma-separated, alternated in this order every round")
     ap.add_argument("--topology", choices=("loopback", "pvp"), default="loopback")
     ap.add_argument("--sizes", default="64,256,1518,imix",
-                    help="frame sizes in bytes, or imix (64/594/1518 at 7:4:1)")
+                    help="frame sizes in bytes with the FCS, as RFC 2544 counts them "
+                    "(testpmd builds them 4 bytes shorter), or imix (64/594/1518 at 7:4:1)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=float, default=10, help="measured seconds per run")
     ap.add_argument("--warmup", type=float, default=3, help="seconds before measuring")

@@ -229,24 +229,29 @@ def imix_cmdfile(prefix):
     return os.path.join(tempfile.gettempdir(), prefix + "-testpmd.cmd")
 
 
-def imix_txpkts(cmdfile):
+def imix_txpkts(cmdfile, segments=IMIX_SEGMENTS):
     """testpmd arguments that make --tx-first send the IMIX mix; cmdfile is
     a path this writes testpmd's start-up commands to (`set txsplit rand`)."""
     with open(cmdfile, "w") as f:
         f.write("set txsplit rand\n")
-    return ["--txpkts=" + ",".join(str(s) for s in IMIX_SEGMENTS),
+    return ["--txpkts=" + ",".join(str(s) for s in segments),
             "--cmdline-file=" + cmdfile]
 
 
 def start_testpmd_frontend(prefix, vdevs, size=64, peers=(MAC1, MAC0),
-                           echo=False, extra=(), mbufs=16384, interactive=False):
+                           echo=False, extra=(), mbufs=16384, interactive=False,
+                           fcs=False):
     """testpmd io --tx-first on lcore 0, printing stats every second.
 
     size: frame size in bytes, or "imix". peers: eth-peer MAC of each port
     (crosswise by default, so a learning switch sees each MAC on one port).
     interactive=True: testpmd -i on a stdin pipe instead, forwarding nothing
     until start_traffic(); sample it with StatsPoller.
+    fcs=True: size counts the 4-byte FCS, as RFC 2544 frame sizes do (a
+    1518-byte frame carries 1500 bytes of payload), so testpmd builds
+    frames 4 bytes shorter; by default it builds size bytes.
     """
+    cut = 4 if fcs else 0
     argv = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "1", "--no-pci",
             "--single-file-segments", "--file-prefix", prefix]
     for v in vdevs:
@@ -255,10 +260,11 @@ def start_testpmd_frontend(prefix, vdevs, size=64, peers=(MAC1, MAC0),
              "--total-num-mbufs=%d" % mbufs]
     argv += ["-i"] if interactive else ["--tx-first", "--stats-period", "1"]
     if str(size) == "imix":
-        argv += (["--txpkts=" + ",".join(str(s) for s in IMIX_SEGMENTS)] if interactive
-                 else imix_txpkts(imix_cmdfile(prefix)))
+        segs = (IMIX_SEGMENTS[0] - cut,) + tuple(IMIX_SEGMENTS[1:])
+        argv += (["--txpkts=" + ",".join(str(s) for s in segs)] if interactive
+                 else imix_txpkts(imix_cmdfile(prefix), segs))
     else:
-        argv += ["--txpkts=%d" % int(size)]
+        argv += ["--txpkts=%d" % (int(size) - cut)]
     argv += ["--eth-peer=%d,%s" % (i, m) for i, m in enumerate(peers)]
     argv += list(extra)
     if interactive:
