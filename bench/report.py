@@ -38,12 +38,15 @@ How to read the tables:
   when it ran), taken within each round and then the median (min-max) of
   those ratios: below 1 for Mpps or above 1 for cycles means costlier than
   the baseline.
+- **limited by**: how many rounds each reason limited (see busy).
 - **busy**: the share of the backend core's cycles spent on frames. A
   backend busy {bound:.0f}% of the time or more is what limited the rate
   (**backend**-bound); below that the frontend, which shares a CPU's time
   with whatever else runs, could not feed it faster (**frontend**-bound).
   testpmd's busy share is an estimate: its busy cycles over the time from
-  the first frame to its stop.
+  the first frame to its stop. **stalled**: the frontend got less than
+  0.1 Mpps because the shared machine took a CPU away for seconds (every
+  backend has such runs here); they stay in the medians and min-max.
 - Frame sizes count the 4-byte FCS, as RFC 2544 does: a 64-byte frame is
   60 bytes in the frontend's buffers, a 1518-byte one 1514 (1500 of
   payload, which an MTU of 1500 lets through); the mean IMIX size is
@@ -139,7 +142,8 @@ def table(summary):
                 "1" if b == base else cell(e.get("mpps_ratio"), "%.2f"),
                 "1" if b == base else cell(e.get("cycles_ratio"), "%.2f"),
                 "%.0f%%" % (100 * busy["median"]) if busy else "-",
-                ", ".join(e["limited_by"]) + (" (%d failed)" % e["errors"] if e["errors"] else ""))
+                ", ".join("%s %d" % kv for kv in e.get("limited_counts", {}).items())
+                + (" (%d failed)" % e["errors"] if e["errors"] else ""))
                 + (" %s |" % ("%.0f" % bpp["median"] if bpp else "-") if imix else ""))
     return "\n".join(out)
 
@@ -208,7 +212,12 @@ def write(results, path):
         if topo not in sweeps:
             continue
         spath, data = sweeps[topo]
-        info, summary, runs = data["info"], data["summary"], data["runs"]
+        info, runs = data["info"], data["runs"]
+        # Summarized afresh, so that a sweep taken before a change to the
+        # summary reads like a new one.
+        import run as runner
+        names = [b.split("=", 1)[0] for b in info["backends"]]
+        summary = runner.summarize(runs, names, info["sizes"], info["rounds"])
         rel = os.path.relpath(os.path.dirname(spath), os.path.dirname(path))
         m = info["machine"]
         out.append(TOPOLOGY[topo])
