@@ -218,6 +218,7 @@ def write(results, path):
         import run as runner
         names = [b.split("=", 1)[0] for b in info["backends"]]
         summary = runner.summarize(runs, names, info["sizes"], info["rounds"])
+        runner.plot(os.path.dirname(spath), summary, "%s, %s" % (topo, info["started"]))
         rel = os.path.relpath(os.path.dirname(spath), os.path.dirname(path))
         m = info["machine"]
         out.append(TOPOLOGY[topo])

@@ -657,8 +657,10 @@ set grid ytics
 set yrange [0:*]
 set ylabel 'frontend Mpps (median, min-max)'
 plot %s
-set ylabel 'busy cycles per packet at the switch'
+set ylabel 'busy cycles per packet at the switch (log)'
 set xlabel 'frame size (bytes)'
+set logscale y
+set yrange [*:*]
 plot %s
 unset multiplot
 """ % (title, series(0), series(3))
