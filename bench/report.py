@@ -178,7 +178,7 @@ header, the CRC and two VLAN tags. `net_memif` reports a 1518-byte maximum
 frame, so its port gets an MTU of 1492 and a 1518-byte frame (1500 bytes of
 payload) cannot leave through it: the switch's 1518-byte PVP runs carry
 nothing, and its IMIX loses the 1518-byte share (see the mean size).
-testpmd and OVS send such frames through memif.
+testpmd forwards such frames through memif.
 """
 
 TOPOLOGY = {

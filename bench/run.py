@@ -402,6 +402,20 @@ class OvsBackend:
             if p is not None:
                 p.stop(timeout=10, sig=signal.SIGTERM)
 
+    def diagnose(self):
+        """OVS's warnings and its ports' drop counters, for a failed run."""
+        out = []
+        try:
+            with open(os.path.join(self.dir, "ovs-vswitchd.log")) as f:
+                out += [x.strip() for x in f if "|WARN|" in x or "|ERR|" in x][-5:]
+        except (OSError, AttributeError):
+            pass
+        try:
+            out.append(self.vsctl("--columns=name,statistics", "list", "Interface").strip())
+        except (RuntimeError, OSError, AttributeError, subprocess.TimeoutExpired):
+            pass
+        return (" (OVS: %s)" % " | ".join(out)) if out else ""
+
     def output(self):
         out = []
         for name in ("ovs-vswitchd.log", "ovsdb-server.log"):
