@@ -780,7 +780,11 @@ def main():
     if args.report:
         import report
         return report.write(RESULTS, os.path.join(ROOT, "bench", "RESULTS.md"))
+    # Whoever stops the runner, the processes it started stop too: SIGINT
+    # even when the shell that started it in the background ignored it.
     signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGHUP, _sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return sweep(args)
     except (KeyboardInterrupt, Interrupted):
