@@ -34,12 +34,27 @@ How to read the tables:
   `--record-core-cycles` over its whole run; OVS: `ovs-appctl
   dpif-netdev/pmd-stats-show`, processing cycles / packets received, over
   the window). Lower is cheaper, whatever limited the rate.
-- **ratio**: this backend over the baseline (`{base}`), taken within each
-  round and then the median (min-max) of those ratios.
+- **ratio**: this backend over the baseline (testpmd, the no-lookup floor,
+  when it ran), taken within each round and then the median (min-max) of
+  those ratios: below 1 for Mpps or above 1 for cycles means costlier than
+  the baseline.
+- **limited by**: how many rounds each reason limited (see busy).
 - **busy**: the share of the backend core's cycles spent on frames. A
   backend busy {bound:.0f}% of the time or more is what limited the rate
   (**backend**-bound); below that the frontend, which shares a CPU's time
   with whatever else runs, could not feed it faster (**frontend**-bound).
+  testpmd's busy share is an estimate: its busy cycles over the time from
+  the first frame to its stop. **stalled**: the frontend got less than
+  0.1 Mpps because the shared machine took a CPU away for seconds (every
+  backend has such runs here); they stay in the medians and min-max.
+- Frame sizes count the 4-byte FCS, as RFC 2544 does: a 64-byte frame is
+  60 bytes in the frontend's buffers, a 1518-byte one 1514 (1500 of
+  payload, which an MTU of 1500 lets through); the mean IMIX size is
+  measured without the FCS.
+- The frontend puts {bursts} frames per port in flight (`start tx_first`)
+  only once the backend has taken up the guest's queues, and measures
+  after a warm-up; IMIX is 64, 594 and 1518 bytes at 7:4:1 drawn at
+  random for the frames in flight, its measured mean size is given.
 """
 
 PKTGEN = """## Driving vhostswitch with pktgen-dpdk
@@ -112,22 +127,24 @@ def table(summary):
     base = summary["baseline"]
     out = []
     for size, per in summary["sizes"].items():
-        mean = [e["bytes_per_packet"]["median"] for e in per.values() if e.get("bytes_per_packet")]
         label = "%s bytes" % size if size != "imix" else \
-            "IMIX (64/594/1518 at 7:4:1%s)" % (
-                ", mean %.0f bytes measured" % (sum(mean) / len(mean)) if mean else "")
+            "IMIX (64/594/1518 at 7:4:1; the mean frame size each backend carried, measured)"
         out.append("\n### %s\n" % label)
+        imix = size == "imix"
         out.append("| backend | Mpps | cycles/pkt | Mpps ratio to %s | cycles ratio to %s "
-                   "| busy | limited by |" % (base, base))
-        out.append("|---|---|---|---|---|---|---|")
+                   "| busy | limited by |%s" % (base, base, " mean bytes |" if imix else ""))
+        out.append("|---|---|---|---|---|---|---|" + ("---|" if imix else ""))
         for b, e in per.items():
             busy = e.get("busy_share")
+            bpp = e.get("bytes_per_packet")
             out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
                 b, cell(e["mpps"], "%.3f"), cell(e["cycles_per_packet"], "%.0f"),
                 "1" if b == base else cell(e.get("mpps_ratio"), "%.2f"),
                 "1" if b == base else cell(e.get("cycles_ratio"), "%.2f"),
                 "%.0f%%" % (100 * busy["median"]) if busy else "-",
-                ", ".join(e["limited_by"]) + (" (%d failed)" % e["errors"] if e["errors"] else "")))
+                ", ".join("%s %d" % kv for kv in e.get("limited_counts", {}).items())
+                + (" (%d failed)" % e["errors"] if e["errors"] else ""))
+                + (" %s |" % ("%.0f" % bpp["median"] if bpp else "-") if imix else ""))
     return "\n".join(out)
 
 
@@ -155,14 +172,23 @@ def errors(runs):
     return "\n".join(out) + "\n"
 
 
+MTU_NOTE = """Frames dropped as `mtu_exceeded` by vhostswitch above: the switch gives
+an ethdev port the MTU its maximum frame allows after room for the Ethernet
+header, the CRC and two VLAN tags. `net_memif` reports a 1518-byte maximum
+frame, so its port gets an MTU of 1492 and a 1518-byte frame (1500 bytes of
+payload) cannot leave through it: the switch's 1518-byte PVP runs carry
+nothing, and its IMIX loses the 1518-byte share (see the mean size).
+testpmd forwards such frames through memif.
+"""
+
 TOPOLOGY = {
     "loopback": "## Loopback (two guests)\n\nDESIGN.md's reference measurement: the "
-                "frontend (testpmd io `--tx-first`, lcore 0) has two `net_virtio_user` "
+                "frontend (testpmd io, `start tx_first`, lcore 0) has two `net_virtio_user` "
                 "ports on the backend's two vhost-user ports (backend on lcore 1); frames "
                 "circulate frontend port 0 -> backend -> port 1 -> backend -> port 0.\n",
     "pvp": "## PVP through a NIC stand-in (net_memif)\n\nThe backend has a `net_memif` "
            "port (server; the NIC stand-in) and a vhost-user port (the guest). The "
-           "frontend is one testpmd (io `--tx-first`, lcore 0) with the memif peer "
+           "frontend is one testpmd (io, `start tx_first`, lcore 0) with the memif peer "
            "(client) and a `net_virtio_user` port on the guest socket: the generator "
            "and the guest in one process, since this machine has one CPU for them. "
            "Every frame crosses the backend NIC -> guest or guest -> NIC, half each, "
@@ -179,12 +205,20 @@ def write(results, path):
         return 1
     out = []
     first = next(iter(sweeps.values()))[1]
-    out.append(HEAD.format(base=first["summary"]["baseline"], bound=90))
+    bursts = first["info"].get("bursts")
+    out.append(HEAD.format(bound=90,
+                           bursts="%d x 32" % bursts if bursts else "a few bursts of"))
     for topo in ("loopback", "pvp"):
         if topo not in sweeps:
             continue
         spath, data = sweeps[topo]
-        info, summary, runs = data["info"], data["summary"], data["runs"]
+        info, runs = data["info"], data["runs"]
+        # Summarized afresh, so that a sweep taken before a change to the
+        # summary reads like a new one.
+        import run as runner
+        names = [b.split("=", 1)[0] for b in info["backends"]]
+        summary = runner.summarize(runs, names, info["sizes"], info["rounds"])
+        runner.plot(os.path.dirname(spath), summary, "%s, %s" % (topo, info["started"]))
         rel = os.path.relpath(os.path.dirname(spath), os.path.dirname(path))
         m = info["machine"]
         out.append(TOPOLOGY[topo])
@@ -205,6 +239,10 @@ def write(results, path):
         out.append("\n#### Exact commands of one run\n")
         out.append(commands(runs))
         out.append(errors(runs))
+        if any("mtu_exceeded" in r.get("error", "") or
+               any("drop_mtu_exceeded" in c for c in (r.get("switch_ports") or {}).values())
+               for r in runs):
+            out.append(MTU_NOTE)
     out.append(PKTGEN)
     with open(path, "w") as f:
         f.write("\n".join(out))

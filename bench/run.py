@@ -18,7 +18,7 @@ Backends (each polls on lcore 1; the frontend has lcore 0):
   NAME=PATH       another vhostswitch binary (L2 mode), reported as NAME
 
 Topologies:
-  loopback  DESIGN.md's reference: the frontend (testpmd io --tx-first) has
+  loopback  DESIGN.md's reference: the frontend (testpmd io, tx_first) has
             two net_virtio_user ports on the backend's two vhost-user ports.
   pvp       a NIC stand-in: the backend has a net_memif port (the NIC) and a
             vhost-user port (the guest); the frontend has the memif peer and
@@ -26,6 +26,12 @@ Topologies:
             frame crosses the backend NIC -> guest or guest -> NIC, as in
             PVP. Generator and guest are one testpmd process because this
             machine has one CPU for the frontend.
+
+The frontend is testpmd in io mode on lcore 0, driven on its stdin: once
+the backend has taken up the guest's queues it is told `start tx_first N`
+(--bursts; N bursts of 32 frames per port in flight, as DPDK's vhost test
+plans do), and `show port stats all` every second gives its rate. Frames
+sent before the backend is ready would be lost for good in a closed loop.
 
 Figures per run: the frontend's receive rate (both ports, median of its
 1 s samples in the measured window), the backend's busy cycles per packet
@@ -61,7 +67,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsbench import (MAC0, MAC1, ROOT, SWITCH, Proc, Telemetry,  # noqa: E402
                      cleanup_prefix, frontend_bytes_per_packet, frontend_rates,
                      lcore_totals, log, start_testpmd_backend,
-                     start_testpmd_frontend, start_vhostswitch,
+                     start_testpmd_frontend, start_traffic, start_vhostswitch,
+                     StatsPoller,
                      testpmd_cycles_per_packet, virtio_user_vdevs, wait_for)
 
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -142,7 +149,23 @@ class SwitchBackend:
                                       os.path.join(st.dir, "ctl.sock"),
                                       config=self.config, echo=self.echo)
         self.tel = Telemetry(st.bprefix)
+        self.topology = st.topology
         return st.vhost
+
+    def wait_ready(self, timeout):
+        """Both ports have their guest (the switch's port state)."""
+        names = ["vhost0", "vhost1"] if self.topology == "loopback" else ["nic0", "vhost0"]
+
+        def up():
+            try:
+                return all(self.tel.query("/vhostswitch/port," + n).get("state") == "up"
+                           for n in names)
+            except (OSError, ValueError, KeyError):
+                return False
+        try:
+            wait_for(up, timeout, "the switch's ports")
+        except RuntimeError:
+            pass    # a port state named otherwise: the settle time covers it
 
     def commands(self):
         with open(self.config) as f:
@@ -159,7 +182,28 @@ class SwitchBackend:
         busy, idle, pkts = (a - b for a, b in zip(lcore_totals(self.tel), self.before))
         return {"busy_cycles_per_packet": busy / pkts if pkts else None,
                 "busy_share": busy / (busy + idle) if busy + idle else None,
-                "backend_packets": pkts}
+                "backend_packets": pkts, "switch_ports": self.port_counters()}
+
+    def diagnose(self):
+        """The switch's drops, as text for a failed run's message."""
+        try:
+            ports = self.port_counters()
+        except (OSError, ValueError, KeyError):
+            return ""
+        drops = ["%s %s=%d" % (n, k, v) for n, c in ports.items()
+                 for k, v in c.items() if k.startswith("drop_")]
+        return " (switch drops: %s)" % (", ".join(drops) or "none")
+
+    def port_counters(self):
+        ports = {}
+        for n in self.tel.query("/vhostswitch/ports") or []:
+            try:
+                st = self.tel.query("/vhostswitch/port," + n)
+            except (OSError, ValueError, KeyError):
+                continue
+            ports[n] = {k: v for k, v in st.items()
+                        if k.startswith(("rx_packets", "tx_packets", "drop_")) and v}
+        return ports
 
     def stop(self):
         if self.proc:
@@ -181,7 +225,17 @@ class TestpmdBackend:
         else:
             vdevs = [memif_vdev(0, st.memif, "server"), "net_vhost1,iface=" + st.vhost[0]]
         self.proc = start_testpmd_backend(st.bprefix, vdevs, echo=self.echo)
+        self.topology = st.topology
         return st.vhost
+
+    def wait_ready(self, timeout):
+        """Its vhost ports' guests are ready ("virtio is now ready")."""
+        want = 2 if self.topology == "loopback" else 1
+        try:
+            wait_for(lambda: sum("now ready for processing" in x for x in self.proc.lines) >= want,
+                     timeout, "testpmd's vhost ports")
+        except RuntimeError:
+            pass
 
     def commands(self):
         return [" ".join(self.proc.argv)]
@@ -202,7 +256,7 @@ class TestpmdBackend:
         res["cycles_scope"] = "whole run"
         # "(total cycles=B / total io packets=N) at F MHz Clock", B counting
         # only polls that received frames: the busy share over the time
-        # frames went round (approximate: from the first frontend sample).
+        # frames went round (approximate: from `start tx_first` to the stop).
         m = re.search(r"total cycles=(\d+) .* at (\d+) MHz", text)
         if m and self.lifetime > 0:
             res["busy_share"] = min(1.0, int(m.group(1)) / (int(m.group(2)) * 1e6 * self.lifetime))
@@ -253,6 +307,7 @@ class OvsBackend:
         self.dir = os.path.join(st.dir, "ovs")
         os.mkdir(self.dir)
         self.env = self._env(st)
+        self.topology = st.topology
         self.dbsock = os.path.join(self.dir, "db.sock")
         self.ctl = os.path.join(self.dir, "ovs-vswitchd.ctl")
         self._run(["ovsdb-tool", "create", os.path.join(self.dir, "conf.db"), OVS_SCHEMA])
@@ -299,6 +354,21 @@ class OvsBackend:
             self._run(["ovs-ofctl", "add-flow", "br0", "in_port=2,actions=output:1"])
         return paths
 
+    def wait_ready(self, timeout):
+        """OVS has added its vhost devices ("vHost Device ... has been added")."""
+        want = 2 if self.topology == "loopback" else 1
+
+        def added():
+            try:
+                with open(os.path.join(self.dir, "ovs-vswitchd.log")) as f:
+                    return f.read().count("has been added on numa node") >= want
+            except OSError:
+                return False
+        try:
+            wait_for(added, timeout, "OVS's vhost devices")
+        except RuntimeError:
+            pass
+
     def commands(self):
         return list(self.cmds)
 
@@ -332,6 +402,20 @@ class OvsBackend:
             if p is not None:
                 p.stop(timeout=10, sig=signal.SIGTERM)
 
+    def diagnose(self):
+        """OVS's warnings and its ports' drop counters, for a failed run."""
+        out = []
+        try:
+            with open(os.path.join(self.dir, "ovs-vswitchd.log")) as f:
+                out += [x.strip() for x in f if "|WARN|" in x or "|ERR|" in x][-5:]
+        except (OSError, AttributeError):
+            pass
+        try:
+            out.append(self.vsctl("--columns=name,statistics", "list", "Interface").strip())
+        except (RuntimeError, OSError, AttributeError, subprocess.TimeoutExpired):
+            pass
+        return (" (OVS: %s)" % " | ".join(out)) if out else ""
+
     def output(self):
         out = []
         for name in ("ovs-vswitchd.log", "ovsdb-server.log"):
@@ -363,7 +447,7 @@ def run_one(kind, size, args):
     tag = "%d-%d" % (os.getpid(), int(time.time() * 1000) % 1000000)
     st = Setup(args.topology, tag)
     backend = make_backend(kind, args)
-    frontend = None
+    frontend = poller = None
     res = {"backend": backend.name, "size": str(size), "topology": args.topology,
            "duration": args.duration, "warmup": args.warmup}
     try:
@@ -374,14 +458,29 @@ def run_one(kind, size, args):
                  60, "the backend's sockets")
         if not backend.alive():
             raise RuntimeError("%s exited:\n%s" % (kind, backend.output()))
-        frontend = start_testpmd_frontend(st.fprefix, st.frontend_vdevs(paths), size=size)
+        frontend = start_testpmd_frontend(st.fprefix, st.frontend_vdevs(paths), size=size,
+                                          interactive=True, fcs=True)
+        # A command typed ahead is answered once testpmd has started its
+        # ports (its prompt ends no line, so it cannot be waited for).
+        frontend.send("show port summary all")
+        wait_for(lambda: any("Number of available ports" in x for x in frontend.lines)
+                 or not frontend.alive(), 30, "the frontend's ports")
+        if not frontend.alive():
+            raise RuntimeError("frontend exited:\n" + frontend.output()[-4000:])
+        # Frames sent before the backend has taken the guest's queues in
+        # use are dropped, and a closed loop never gets them back: let the
+        # backend see the frontend first.
+        backend.wait_ready(20)
+        time.sleep(args.settle)
+        start_traffic(frontend, size, args.bursts)
+        backend.flowing = time.time()
+        poller = StatsPoller(frontend)
         # Start-up takes seconds on a loaded machine: the warm-up counts from
         # the first second in which frames went round.
         wait_for(lambda: any(frontend_rates(frontend.lines)) or not frontend.alive()
-                 or not backend.alive(), 60, "frames going round")
+                 or not backend.alive(), 20, "frames going round")
         if not frontend.alive():
             raise RuntimeError("frontend exited:\n" + frontend.output()[-4000:])
-        backend.flowing = time.time()
         time.sleep(args.warmup)
         backend.begin()
         n0 = len(frontend_rates(frontend.lines))
@@ -391,13 +490,19 @@ def run_one(kind, size, args):
         wait_for(lambda: len(frontend_rates(frontend.lines)) >= want or not frontend.alive(),
                  10, "the frontend's samples")
         res.update(backend.end())
-        rates = frontend_rates(frontend.lines)[n0:]
+        all_rates = frontend_rates(frontend.lines)
+        rates = all_rates[n0:]
         res["frontend_bytes_per_packet"] = frontend_bytes_per_packet(frontend.lines, first=n0)
         if not frontend.alive():
             raise RuntimeError("frontend exited:\n" + frontend.output()[-4000:])
         if not backend.alive():
             raise RuntimeError("%s exited:\n%s" % (kind, backend.output()[-4000:]))
-        res["commands"] = {"backend": backend.commands(), "frontend": " ".join(frontend.argv)}
+        res["commands"] = {"backend": backend.commands(),
+                           "frontend": " ".join(frontend.argv) +
+                           ("\n# then: set txsplit rand" if size == "imix" else "") +
+                           "\n# then: start tx_first %d; show port stats all, every second"
+                           % args.bursts}
+        poller.stop()
         frontend.stop()
         frontend = None
         backend.stop()
@@ -406,12 +511,23 @@ def run_one(kind, size, args):
         if not rates:
             raise RuntimeError("no frontend samples in the window")
         res["samples_pps"] = rates
+        res["all_samples_pps"] = all_rates
         res["frontend_rx_pps"] = statistics.median(rates)
         share = res.get("busy_share")
         res["limited_by"] = (None if share is None else
                              "backend" if share >= BOUND_SHARE else "frontend")
         return res
+    except RuntimeError as e:
+        # Say what the backend counted and the frontend said: a timeout
+        # alone explains nothing.
+        diag = backend.diagnose() if hasattr(backend, "diagnose") else ""
+        if frontend is not None:
+            raise RuntimeError("%s%s\nfrontend output:\n%s"
+                               % (e, diag, frontend.output()[-3000:]))
+        raise
     finally:
+        if poller is not None:
+            poller.stop()
         if frontend is not None:
             frontend.stop()
         backend.stop()
@@ -423,6 +539,20 @@ def spread(vals):
     if not vals:
         return None
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+# A run whose frontend got less than this went round in fits: the shared
+# machine took the frontend's or the backend's CPU for seconds (its
+# 1 s samples drop to a few thousand for every backend alike). It is kept
+# and counted, not hidden.
+STALLED_PPS = 100000
+
+
+def limit(run):
+    """What limited a run: backend, frontend, or stalled."""
+    if run.get("frontend_rx_pps", 0) < STALLED_PPS:
+        return "stalled"
+    return run.get("limited_by") or "?"
 
 
 def summarize(runs, backends, sizes, rounds):
@@ -440,7 +570,9 @@ def summarize(runs, backends, sizes, rounds):
                    "cycles_per_packet": spread([r.get("busy_cycles_per_packet") for r in mine]),
                    "busy_share": spread([r.get("busy_share") for r in mine]),
                    "bytes_per_packet": spread([r.get("frontend_bytes_per_packet") for r in mine]),
-                   "limited_by": sorted(set(r.get("limited_by") or "?" for r in mine)),
+                   "limited_by": sorted(set(limit(r) for r in mine)),
+                   "limited_counts": {k: [limit(r) for r in mine].count(k)
+                                      for k in sorted(set(limit(r) for r in mine))},
                    "errors": len([r for r in runs if r["size"] == size and r["backend"] == b
                                   and "error" in r])}
             if b != base:
@@ -539,8 +671,10 @@ set grid ytics
 set yrange [0:*]
 set ylabel 'frontend Mpps (median, min-max)'
 plot %s
-set ylabel 'busy cycles per packet at the switch'
+set ylabel 'busy cycles per packet at the switch (log)'
 set xlabel 'frame size (bytes)'
+set logscale y
+set yrange [*:*]
 plot %s
 unset multiplot
 """ % (title, series(0), series(3))
@@ -568,6 +702,7 @@ def sweep(args):
     info = {"started": stamp, "argv": ["bench/run.py"] + sys.argv[1:],
             "topology": args.topology, "backends": backends, "sizes": sizes,
             "rounds": args.rounds, "duration": args.duration, "warmup": args.warmup,
+            "bursts": args.bursts,
             "machine": machine()}
     runs = []
     failed = 0
@@ -624,10 +759,15 @@ def main():
                     help="comma-separated, alternated in this order every round")
     ap.add_argument("--topology", choices=("loopback", "pvp"), default="loopback")
     ap.add_argument("--sizes", default="64,256,1518,imix",
-                    help="frame sizes in bytes, or imix (64/594/1518 at 7:4:1)")
+                    help="frame sizes in bytes with the FCS, as RFC 2544 counts them "
+                    "(testpmd builds them 4 bytes shorter), or imix (64/594/1518 at 7:4:1)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=float, default=10, help="measured seconds per run")
     ap.add_argument("--warmup", type=float, default=3, help="seconds before measuring")
+    ap.add_argument("--bursts", type=int, default=8,
+                    help="bursts of 32 frames per frontend port put in flight (start tx_first N)")
+    ap.add_argument("--settle", type=float, default=1,
+                    help="seconds between the backend seeing the frontend and the first frame")
     ap.add_argument("--results-dir", help="this sweep's directory (default: a new one "
                     "under bench/results)")
     ap.add_argument("--json", help="also write the sweep's summary and runs to this file")
@@ -640,7 +780,11 @@ def main():
     if args.report:
         import report
         return report.write(RESULTS, os.path.join(ROOT, "bench", "RESULTS.md"))
+    # Whoever stops the runner, the processes it started stop too: SIGINT
+    # even when the shell that started it in the background ignored it.
     signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGHUP, _sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return sweep(args)
     except (KeyboardInterrupt, Interrupted):

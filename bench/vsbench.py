@@ -20,7 +20,9 @@ Backends (lcore 1 polls; lcore 0 is the main lcore):
 
 Frontend (testpmd io --tx-first on lcore 0):
   start_frontend(socks, prefix, ...)   two net_virtio_user ports (loopback)
-  start_testpmd_frontend(prefix, vdevs, ...)   any vdevs
+  start_testpmd_frontend(prefix, vdevs, ...)   any vdevs; interactive=True
+                                    waits for start_traffic(frontend, ...)
+  StatsPoller(frontend)             samples an interactive one every second
   virtio_user_vdevs(socks, macs, server=False)
 
 Figures:
@@ -115,15 +117,16 @@ class Proc:
     It runs in its own session (so a Ctrl-C at the terminal reaches only the
     benchmark, which then stops it). lines holds stdout and stderr merged;
     echo=True also prints them as they come. env, when given, replaces the
-    environment.
+    environment. stdin=True gives it a pipe that send() writes lines to.
     """
 
-    def __init__(self, name, argv, echo=False, env=None):
+    def __init__(self, name, argv, echo=False, env=None, stdin=False):
         self.name = name
         self.argv = list(argv)
         self.lines = []
         self.echo = echo
-        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+        self.p = subprocess.Popen(argv,
+                                  stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True,
                                   start_new_session=True, env=env)
@@ -138,6 +141,16 @@ class Proc:
 
     def alive(self):
         return self.p.poll() is None
+
+    def send(self, line):
+        """Write one line to its stdin (only for stdin=True); False when the
+        process has gone."""
+        try:
+            self.p.stdin.write(line + "\n")
+            self.p.stdin.flush()
+            return True
+        except (OSError, ValueError):
+            return False
 
     def stop(self, timeout=15, sig=signal.SIGINT):
         """Signal (SIGINT by default), wait, then kill; returns the status."""
@@ -216,35 +229,78 @@ def imix_cmdfile(prefix):
     return os.path.join(tempfile.gettempdir(), prefix + "-testpmd.cmd")
 
 
-def imix_txpkts(cmdfile):
+def imix_txpkts(cmdfile, segments=IMIX_SEGMENTS):
     """testpmd arguments that make --tx-first send the IMIX mix; cmdfile is
     a path this writes testpmd's start-up commands to (`set txsplit rand`)."""
     with open(cmdfile, "w") as f:
         f.write("set txsplit rand\n")
-    return ["--txpkts=" + ",".join(str(s) for s in IMIX_SEGMENTS),
+    return ["--txpkts=" + ",".join(str(s) for s in segments),
             "--cmdline-file=" + cmdfile]
 
 
 def start_testpmd_frontend(prefix, vdevs, size=64, peers=(MAC1, MAC0),
-                           echo=False, extra=(), mbufs=16384):
+                           echo=False, extra=(), mbufs=16384, interactive=False,
+                           fcs=False):
     """testpmd io --tx-first on lcore 0, printing stats every second.
 
     size: frame size in bytes, or "imix". peers: eth-peer MAC of each port
     (crosswise by default, so a learning switch sees each MAC on one port).
+    interactive=True: testpmd -i on a stdin pipe instead, forwarding nothing
+    until start_traffic(); sample it with StatsPoller.
+    fcs=True: size counts the 4-byte FCS, as RFC 2544 frame sizes do (a
+    1518-byte frame carries 1500 bytes of payload), so testpmd builds
+    frames 4 bytes shorter; by default it builds size bytes.
     """
+    cut = 4 if fcs else 0
     argv = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "1", "--no-pci",
             "--single-file-segments", "--file-prefix", prefix]
     for v in vdevs:
         argv += ["--vdev", v]
-    argv += ["--", "--no-mlockall", "--forward-mode=io", "--tx-first",
-             "--stats-period", "1", "--total-num-mbufs=%d" % mbufs]
+    argv += ["--", "--no-mlockall", "--forward-mode=io",
+             "--total-num-mbufs=%d" % mbufs]
+    argv += ["-i"] if interactive else ["--tx-first", "--stats-period", "1"]
     if str(size) == "imix":
-        argv += imix_txpkts(imix_cmdfile(prefix))
+        segs = (IMIX_SEGMENTS[0] - cut,) + tuple(IMIX_SEGMENTS[1:])
+        argv += (["--txpkts=" + ",".join(str(s) for s in segs)] if interactive
+                 else imix_txpkts(imix_cmdfile(prefix), segs))
     else:
-        argv += ["--txpkts=%d" % int(size)]
+        argv += ["--txpkts=%d" % (int(size) - cut)]
     argv += ["--eth-peer=%d,%s" % (i, m) for i, m in enumerate(peers)]
     argv += list(extra)
-    return Proc("frontend", argv, echo)
+    if interactive:
+        # On a pipe, testpmd's answers would wait in stdio's buffer.
+        argv = ["stdbuf", "-oL"] + argv
+    return Proc("frontend", argv, echo, stdin=interactive)
+
+
+def start_traffic(frontend, size=64, bursts=8):
+    """Start an interactive frontend: `start tx_first N` puts N bursts of 32
+    frames per port in flight (DPDK's vhost test plans use 32); for IMIX,
+    the random tx split first."""
+    if str(size) == "imix":
+        frontend.send("set txsplit rand")
+    return frontend.send("start tx_first %d" % bursts)
+
+
+class StatsPoller:
+    """Asks an interactive testpmd for `show port stats all` every period
+    seconds, so that its output has the same per-period lines (Rx-pps,
+    RX-bytes) as --stats-period prints; stop() ends it."""
+
+    def __init__(self, proc, period=1.0):
+        self.proc, self.period = proc, period
+        self.done = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.done.wait(self.period):
+            if not self.proc.alive() or not self.proc.send("show port stats all"):
+                return
+
+    def stop(self):
+        self.done.set()
+        self.t.join(5)
 
 
 def start_frontend(socks, prefix, size=64, server=False, echo=False):
