@@ -172,13 +172,11 @@ def errors(runs):
     return "\n".join(out) + "\n"
 
 
-MTU_NOTE = """Frames dropped as `mtu_exceeded` by vhostswitch above: the switch gives
-an ethdev port the MTU its maximum frame allows after room for the Ethernet
-header, the CRC and two VLAN tags. `net_memif` reports a 1518-byte maximum
-frame, so its port gets an MTU of 1492 and a 1518-byte frame (1500 bytes of
-payload) cannot leave through it: the switch's 1518-byte PVP runs carry
-nothing, and its IMIX loses the 1518-byte share (see the mean size).
-testpmd forwards such frames through memif.
+MTU_NOTE = """Frames dropped as `mtu_exceeded` by vhostswitch above: the switch drops
+on output a frame longer than the port's MTU allows (MTU + Ethernet header
++ one VLAN tag). An ethdev port starts at MTU 1500 or the most the device
+takes (`port show NAME` gives it; `port set NAME mtu N` changes it), so a
+run with larger frames needs a larger MTU on its NIC stand-in.
 """
 
 TOPOLOGY = {

@@ -21,7 +21,6 @@
 #include "vs_log.h"
 #include "vs_offload.h"
 
-#define VS_ETH_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * 4)
 /* Mbufs that must stay free for the guests after a NIC fills its rings. */
 #define VS_ETH_POOL_RESERVE 4096
 
@@ -333,6 +332,20 @@ port_id_used(const struct vs_port *port, void *arg)
  * Configures queues, offloads and MTU and starts the device. The device
  * must be stopped. 0 or -errno with the reason in err.
  */
+/*
+ * The bytes a frame carries beyond its MTU on this device, counted the
+ * way ethdev checks an MTU against max_rx_pktlen: the device's own figure
+ * (max_rx_pktlen - max_mtu) where it gives one, else an Ethernet header
+ * and FCS. A 1518-byte device (af_packet, memif) so takes MTU 1500.
+ */
+static uint32_t
+eth_overhead(const struct rte_eth_dev_info *info)
+{
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		return info->max_rx_pktlen - info->max_mtu;
+	return RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+}
+
 static int
 eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 {
@@ -340,7 +353,7 @@ eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t nrxd = VS_ETH_RING_DESC, ntxd = VS_ETH_RING_DESC;
-	uint32_t frame = (uint32_t)mtu + VS_ETH_OVERHEAD;
+	uint32_t frame;
 	uint32_t room = rte_pktmbuf_data_room_size(ep->pool) - RTE_PKTMBUF_HEADROOM;
 	int socket = rte_eth_dev_socket_id(ep->port_id);
 	int ret;
@@ -350,10 +363,11 @@ eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the device's capabilities");
 		return ret;
 	}
+	frame = (uint32_t)mtu + eth_overhead(&info);
 	if (mtu < info.min_mtu || mtu > info.max_mtu || frame > info.max_rx_pktlen) {
 		snprintf(err, errlen, "MTU %u is outside what %s takes (%u to %u)",
 			 mtu, ep->dev_name, RTE_MAX(info.min_mtu, (uint16_t)68),
-			 RTE_MIN(info.max_mtu, info.max_rx_pktlen - VS_ETH_OVERHEAD));
+			 RTE_MIN(info.max_mtu, info.max_rx_pktlen - eth_overhead(&info)));
 		return -EINVAL;
 	}
 	if (ep->nb_rxq > info.max_rx_queues) {
@@ -512,7 +526,7 @@ vs_eth_port_create(const struct vs_eth_params *params, char *err, size_t errlen)
 	 */
 	port->txq_mask = 1;
 
-	/* 1500, or less where the device cannot take that (af_packet: 1492). */
+	/* 1500, or less where the device cannot take that. */
 	{
 		struct rte_eth_dev_info info;
 		uint16_t mtu = VS_ETH_DEFAULT_MTU;
@@ -520,9 +534,9 @@ vs_eth_port_create(const struct vs_eth_params *params, char *err, size_t errlen)
 		if (rte_eth_dev_info_get(pid, &info) == 0) {
 			find_kernel_iface(ep, info.driver_name);
 			mtu = RTE_MIN(mtu, info.max_mtu);
-			if (info.max_rx_pktlen > VS_ETH_OVERHEAD)
+			if (info.max_rx_pktlen > eth_overhead(&info))
 				mtu = (uint16_t)RTE_MIN((uint32_t)mtu,
-							info.max_rx_pktlen - VS_ETH_OVERHEAD);
+							info.max_rx_pktlen - eth_overhead(&info));
 		}
 		if (eth_setup(port, mtu, err, errlen) != 0)
 			goto fail_port;

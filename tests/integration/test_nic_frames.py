@@ -4,8 +4,9 @@ towards it.
 
 Ports: e0 (af_packet on the switch's end of a veth pair; the host's end
 has 10.99.4.1/24), g (dpdk-testpmd in icmpecho mode, MAC ...:99) and t
-(vs-testguest, which sends frames of any length 60..1514). e0 keeps its
-default MTU, 1492 (af_packet's limit), whatever the kernel interfaces'.
+(vs-testguest, which sends frames of any length 60..1514). e0 starts at
+its default MTU, 1500 (af_packet's limit), and is set to 1492 so that
+t's longest frames exceed it, whatever the kernel interfaces' MTU.
 
 Runts. A raw AF_PACKET socket in the host namespace tries a 10-byte frame:
 Linux refuses it (EINVAL: an Ethernet device takes at least its 14-byte
@@ -55,7 +56,10 @@ def body(sw_bin, tg_bin):
     t = tg.ports[0]
     sw.wait_state(["g", "t"], "up")
     ctl.add_eth("e0", topo.devargs())
-    check_eq(ctl.wait_link("e0", True)["mtu"], 1492, "e0's default MTU")
+    check_eq(ctl.wait_link("e0", True)["mtu"], 1500, "e0's default MTU")
+    check_eq(ctl.message("port", "set", "e0", "mtu", "1492"),
+             "port e0: MTU 1492", "port set e0 mtu 1492")
+    check_eq(ctl.wait_link("e0", True)["mtu"], 1492, "e0's MTU")
     # ARP resolves, the switch learns the host and the guest; then no more
     # ARP (a permanent entry), so that every count below is exact.
     topo.ping_guest(10)

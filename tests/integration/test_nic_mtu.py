@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """port set NAME mtu on an af_packet port.
 
-af_packet takes frames of at most 1518 bytes (max_rx_pktlen), so the switch
-gives e0 an MTU of 1492 by default and refuses anything larger: `port set
-e0 mtu 9000` (and 1493) fail with one line naming the device and its limit,
-"MTU 9000 is outside what net_af_packet0 takes (MIN to 1492)", and leave
-the port as it was: MTU 1492, up, no link event counted, pings go through.
+af_packet takes frames of at most 1518 bytes with their FCS
+(max_rx_pktlen), so the switch gives e0 an MTU of 1500 by default and
+refuses anything larger: `port set e0 mtu 9000` (and 1501) fail with one
+line naming the device and its limit, "MTU 9000 is outside what
+net_af_packet0 takes (MIN to 1500)", and leave the port as it was: MTU
+1500, up, no link event counted, pings go through.
 A vhost port has no MTU to set; 67 and 9001 are outside the command's
 range.
 
@@ -15,7 +16,7 @@ guest t (vs-testguest) of 1414 bytes (MTU + header) go out, those of 1419
 bytes are dropped under mtu_exceeded; 1000 frames in a row go out whole
 (more than the 512 slots of af_packet's tx ring: the restarted device
 still sends); 100 pings get 100 replies with the switch's counters equal
-to the kernel's. Back to 1492, 1506-byte frames go out again."""
+to the kernel's. Back to 1500, 1514-byte frames go out again."""
 
 import re
 
@@ -65,21 +66,21 @@ def body(sw_bin, tg_bin):
     sw.wait_state(["g", "t"], "up")
     ctl.add_eth("e0", topo.devargs())
     first = ctl.wait_link("e0", True)
-    check_eq(first["mtu"], 1492, "e0's default MTU")
+    check_eq(first["mtu"], 1500, "e0's default MTU")
     topo.ping_guest(10)
     topo.pin_guest_neigh()
     kernel_mtu = topo.sw.link(topo.sw_if)["mtu"]
 
-    unchanged = {"state": "up", "link": "up", "mtu": 1492,
+    unchanged = {"state": "up", "link": "up", "mtu": 1500,
                  "link_changes": first["link_changes"],
                  "connects": first["connects"],
                  "disconnects": first["disconnects"]}
-    for mtu in (9000, 1493):
+    for mtu in (9000, 1501):
         msg = ctl.refused("port", "set", "e0", "mtu", str(mtu))
         log(f"port set e0 mtu {mtu}: refused: {msg}")
         check(re.fullmatch(rf"MTU {mtu} is outside what net_af_packet0 takes"
-                           rf" \(\d+ to 1492\)", msg),
-              f"refusal of MTU {mtu} names the device and its limit 1492: "
+                           rf" \(\d+ to 1500\)", msg),
+              f"refusal of MTU {mtu} names the device and its limit 1500: "
               f"{msg!r}")
         vt.check_dict(ctl.show("e0"), unchanged,
                       f"port show e0 after MTU {mtu} was refused")
@@ -104,10 +105,10 @@ def body(sw_bin, tg_bin):
     check_eq(ctl.show("e0")["drops"]["tx_errors"], 0, "e0 tx_errors")
     pings(sw, topo, 100)
 
-    check_eq(ctl.message("port", "set", "e0", "mtu", "1492"),
-             "port e0: MTU 1492", "port set e0 mtu 1492")
-    vt.check_dict(ctl.show("e0"), unchanged, "port show e0 back at 1492")
-    send_out(sw, topo, t, [(1506, 5), (1511, 5)], (5, 5 * 1506), 5)
+    check_eq(ctl.message("port", "set", "e0", "mtu", "1500"),
+             "port e0: MTU 1500", "port set e0 mtu 1500")
+    vt.check_dict(ctl.show("e0"), unchanged, "port show e0 back at 1500")
+    send_out(sw, topo, t, [(1514, 5)], (5, 5 * 1514), 0)
     pings(sw, topo, 20)
     sw.wait_no_mbufs_in_use()
     tg.quit()

@@ -29,7 +29,7 @@ def body(sw_bin, tg_bin):
     show = ctl.wait_link("e0", True)
     vt.check_dict(show, {"kind": "eth", "device": "net_af_packet0",
                          "driver": "net_af_packet", "devargs": topo.devargs(),
-                         "link_events": "polled", "mtu": 1492,
+                         "link_events": "polled", "mtu": 1500,
                          "rx_queues": 1, "link_changes": 1, "connects": 1,
                          "disconnects": 0}, "port show e0 after port add")
     check_eq(sorted(ctl.port_names()), ["e0", "g"], "port list")
