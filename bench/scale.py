@@ -32,20 +32,17 @@ from rfc2544 import (GEN, RESULTS, Gen, busy_per_packet, busy_share, drops_delta
 
 
 def start_switch(binary, n, workdir, fdb_size):
-    """vhostswitch with n vhost-user ports from a config file. Its argv is
-    built here, not by vsbench.start_vhostswitch, because an FDB of more
-    than the default 65536 MACs needs --fdb-size."""
+    """vhostswitch with n vhost-user ports from a config file, its FDB
+    sized for the sweep's MACs."""
     socks = [os.path.join(workdir, "p%d.sock" % i) for i in range(n)]
     config = os.path.join(workdir, "ports.conf")
     with open(config, "w") as f:
         for i, s in enumerate(socks):
             f.write("port add vhost p%d socket %s\n" % (i, s))
     prefix = "scale-b-" + tag()
-    argv = [binary, "-l", "0,1", "--main-lcore", "0", "--no-pci",
-            "--file-prefix", prefix, "--", "--config", config,
-            "--ctl-socket", os.path.join(workdir, "ctl.sock"),
-            "--fdb-size", str(fdb_size), "--stats-interval", "0"]
-    proc = vb.Proc("vhostswitch", argv)
+    proc = vb.start_vhostswitch(binary, prefix, None,
+                                os.path.join(workdir, "ctl.sock"), config=config,
+                                extra=("--fdb-size", str(fdb_size)))
     return proc, prefix, socks
 
 

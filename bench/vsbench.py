@@ -179,7 +179,7 @@ def wait_for(cond, timeout, what):
 
 
 def start_vhostswitch(binary, prefix, socks, ctl, stats_interval=0, config=None,
-                      echo=False, lcores="0,1"):
+                      echo=False, lcores="0,1", extra=()):
     """vhostswitch with its worker on lcore 1 (main lcore 0).
 
     socks: two vhost-user server socket paths (ports vhost0, vhost1), or None
@@ -187,6 +187,7 @@ def start_vhostswitch(binary, prefix, socks, ctl, stats_interval=0, config=None,
     config: a start-up config file (`port add ...`, `xconnect A B`); the
     switch runs it before the ports of socks are added, so a config that
     cross-connects ports adds them itself (and socks is then None).
+    extra: more of the switch's own options (for example --fdb-size N).
     """
     main = lcores.split(",")[0]
     argv = [binary, "-l", lcores, "--main-lcore", main, "--no-pci",
@@ -195,7 +196,7 @@ def start_vhostswitch(binary, prefix, socks, ctl, stats_interval=0, config=None,
         argv += ["--vhost", "vhost0=" + socks[0], "--vhost", "vhost1=" + socks[1]]
     if config is not None:
         argv += ["--config", config]
-    argv += ["--stats-interval", str(stats_interval)]
+    argv += ["--stats-interval", str(stats_interval)] + list(extra)
     return Proc("vhostswitch", argv, echo)
 
 
