@@ -275,12 +275,19 @@ def fmt(v, spec="%.0f"):
     return "-" if v is None else spec % v
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+def gen_arg_parser(doc):
+    """The options every vs-gen script has: its first doc line as the
+    description, the rest as the epilog, --switch and --gen."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n", 2)[2])
+                                 epilog=doc.split("\n", 2)[2])
     ap.add_argument("--switch", default=vb.SWITCH, help="vhostswitch binary")
     ap.add_argument("--gen", default=GEN, help="vs-gen binary")
+    return ap
+
+
+def main():
+    ap = gen_arg_parser(__doc__)
     ap.add_argument("--backends", default="vhostswitch,testpmd",
                     help="comma-separated: vhostswitch, testpmd")
     ap.add_argument("--sizes", default="64",

@@ -18,7 +18,6 @@ received rate is the figure.
 Results: bench/results/scale-<time>.json and a table on stdout.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -27,8 +26,8 @@ import tempfile
 import time
 
 import vsbench as vb
-from rfc2544 import (GEN, RESULTS, Gen, busy_per_packet, busy_share, drops_delta,
-                     switch_drops, tag)
+from rfc2544 import (RESULTS, Gen, busy_per_packet, busy_share, drops_delta,
+                     gen_arg_parser, switch_drops, tag)
 
 
 def start_switch(binary, n, workdir, fdb_size):
@@ -91,11 +90,7 @@ def one(args, n, m):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n", 2)[2])
-    ap.add_argument("--switch", default=vb.SWITCH, help="vhostswitch binary")
-    ap.add_argument("--gen", default=GEN, help="vs-gen binary")
+    ap = gen_arg_parser(__doc__)
     ap.add_argument("--guests", default="2,8,32", help="numbers of guests (even)")
     ap.add_argument("--macs", default="1,1000,100000", help="numbers of MACs in all")
     ap.add_argument("--rate", type=int, default=500000,
