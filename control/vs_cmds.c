@@ -95,6 +95,30 @@ parse_queues(struct vs_cmd_ctx *ctx, int argc, char **argv, int *i,
 	return 0;
 }
 
+/* A new port's name is free and the bridge has room for it. */
+static int
+check_new_port(struct vs_cmd_ctx *ctx, const char *name)
+{
+	if (vs_cmd_port_exists(ctx, name))
+		return vs_cmd_error(ctx, "a port named '%s' exists", name);
+	if (vs_cmd_port_count(ctx) >= VS_MAX_PORTS)
+		return vs_cmd_error(ctx, "too many ports (at most %d)", VS_MAX_PORTS);
+	return 0;
+}
+
+/* Puts a port just created on the bridge, or destroys it again. */
+static int
+attach_new_port(struct vs_cmd_ctx *ctx, struct vs_port *port)
+{
+	int ret = vs_dp_port_attach(port);
+
+	if (ret < 0) {
+		port->ops->destroy(port);
+		return vs_cmd_error(ctx, "cannot attach port: %s", strerror(-ret));
+	}
+	return 0;
+}
+
 static int
 cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 {
@@ -103,7 +127,6 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	char err[VS_CMD_ERR_MAX], word[128];
 	uint64_t queues = 1;
 	struct vs_port *port;
-	int ret;
 
 	if (vs_arg_port_name(ctx, argv[0]) < 0)
 		return -1;
@@ -124,10 +147,8 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 					    "or offload on|off)", vs_cmd_word(argv[i], word, 40));
 	}
 	params.queues = (uint16_t)queues;
-	if (vs_cmd_port_exists(ctx, argv[0]))
-		return vs_cmd_error(ctx, "a port named '%s' exists", argv[0]);
-	if (vs_cmd_port_count(ctx) >= VS_MAX_PORTS)
-		return vs_cmd_error(ctx, "too many ports (at most %d)", VS_MAX_PORTS);
+	if (check_new_port(ctx, argv[0]) < 0)
+		return -1;
 	/* Ours first: our own live socket would also answer as "in use". */
 	if (vs_cmd_path_used(ctx, params.path))
 		return vs_cmd_error(ctx, "socket %s is used by another port",
@@ -141,11 +162,8 @@ cmd_port_add_vhost(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	port = vs_vhost_port_create(&params, err, sizeof(err));
 	if (port == NULL)
 		return vs_cmd_error(ctx, "%s", err);
-	ret = vs_dp_port_attach(port);
-	if (ret < 0) {
-		port->ops->destroy(port);
-		return vs_cmd_error(ctx, "cannot attach port: %s", strerror(-ret));
-	}
+	if (attach_new_port(ctx, port) < 0)
+		return -1;
 	vs_val_add_strf(ctx->out, "message", "port %s added: vhost-user %s %s",
 			argv[0], params.client ? "client of" : "server on",
 			params.path);
@@ -160,7 +178,6 @@ cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	char err[VS_CMD_ERR_MAX], word[40];
 	uint64_t queues = 1;
 	struct vs_port *port;
-	int ret;
 
 	if (vs_arg_port_name(ctx, argv[0]) < 0)
 		return -1;
@@ -181,10 +198,8 @@ cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (argv[2][0] == '\0' || strlen(argv[2]) > 255)
 		return vs_cmd_error(ctx, "DEVARGS must be 1 to 255 characters");
-	if (vs_cmd_port_exists(ctx, argv[0]))
-		return vs_cmd_error(ctx, "a port named '%s' exists", argv[0]);
-	if (vs_cmd_port_count(ctx) >= VS_MAX_PORTS)
-		return vs_cmd_error(ctx, "too many ports (at most %d)", VS_MAX_PORTS);
+	if (check_new_port(ctx, argv[0]) < 0)
+		return -1;
 	if (ctx->dry_run)
 		return vs_cmd_shadow_add(ctx, argv[0], NULL);
 
@@ -193,11 +208,8 @@ cmd_port_add_eth(struct vs_cmd_ctx *ctx, int argc, char **argv)
 	port = vs_eth_port_create(&params, err, sizeof(err));
 	if (port == NULL)
 		return vs_cmd_error(ctx, "%s", err);
-	ret = vs_dp_port_attach(port);
-	if (ret < 0) {
-		port->ops->destroy(port);
-		return vs_cmd_error(ctx, "cannot attach port: %s", strerror(-ret));
-	}
+	if (attach_new_port(ctx, port) < 0)
+		return -1;
 	vs_val_add_strf(ctx->out, "message", "port %s added: %s", argv[0],
 			vs_cmd_word(argv[2], err, 64));
 	return 0;
