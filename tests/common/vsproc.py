@@ -112,6 +112,15 @@ def wait_for(pred, timeout, what, interval=0.02, max_interval=0.2):
         interval = min(interval * 1.5, max(interval, max_interval))
 
 
+def read_log(path):
+    """A child's log file as text so far; "" while it does not exist."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def hugepages_free():
     try:
         with open("/proc/meminfo") as f:

@@ -437,11 +437,7 @@ class IcmpEcho:
         return self
 
     def output(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return vt.read_log(self.logpath)
 
     def stop(self, timeout=30):
         """Ends testpmd (a line on stdin); returns its forward statistics

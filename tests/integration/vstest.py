@@ -33,8 +33,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "common"))
 from vsproc import (DPDK_RUN_DIR, HUGEPAGE_DIR, SKIP,  # noqa: E402,F401
                     Skip, TestFailure, check, check_eq, cleanup, forget,
-                    log, new_dir, new_prefix, pid_alive, remove_prefix_files,
-                    require_hugepages, spawn, wait_for)
+                    log, new_dir, new_prefix, pid_alive, read_log,
+                    remove_prefix_files, require_hugepages, spawn, wait_for)
 import vsproc  # noqa: E402
 
 vsproc.init("vsit")
@@ -159,11 +159,7 @@ class Switch:
         return self
 
     def output(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.logpath)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -304,11 +300,7 @@ class Guest:
         return self
 
     def output(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.logpath)
 
     def _fail(self, msg):
         raise TestFailure(f"guest {self.tag}: {msg}\n--- its stderr:\n"
