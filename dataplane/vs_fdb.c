@@ -19,6 +19,27 @@ next_pow2(uint32_t v)
 	return p;
 }
 
+#define HUGE_2M (2u << 20)
+
+/*
+ * The bucket array, zeroed, aligned and sized to 2 MiB so that transparent
+ * huge pages can back all of it: workers touch random lines of it for
+ * every frame, and with 4 KiB pages most of those touches would also miss
+ * the TLB. (Not from the hugetlbfs pool: that belongs to the packet pools.)
+ */
+static struct vs_fdb_bucket *
+buckets_alloc(size_t bytes)
+{
+	size_t len = RTE_ALIGN_CEIL(bytes, HUGE_2M);
+	void *p;
+
+	if (posix_memalign(&p, HUGE_2M, len) != 0)
+		return NULL;
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	memset(p, 0, len);
+	return p;
+}
+
 struct vs_fdb *
 vs_fdb_create(uint32_t max_entries)
 {
@@ -38,20 +59,13 @@ vs_fdb_create(uint32_t max_entries)
 	if (fdb == NULL)
 		return NULL;
 	bucket_bytes = (size_t)n_buckets * sizeof(struct vs_fdb_bucket);
-	if (posix_memalign((void **)&fdb->buckets, RTE_CACHE_LINE_SIZE,
-			   bucket_bytes) != 0)
-		goto fail;
-	memset(fdb->buckets, 0, bucket_bytes);
-	/* Large tables benefit from transparent huge pages (fewer TLB misses). */
-	(void)madvise(fdb->buckets, bucket_bytes, MADV_HUGEPAGE);
-	fdb->seen = calloc((size_t)n_buckets * VS_FDB_BUCKET_SLOTS,
-			   sizeof(*fdb->seen));
-	fdb->locks = calloc(n_buckets, sizeof(*fdb->locks));
-	if (fdb->seen == NULL || fdb->locks == NULL)
+	fdb->buckets = buckets_alloc(bucket_bytes);
+	if (fdb->buckets == NULL)
 		goto fail;
 	for (uint32_t i = 0; i < n_buckets; i++)
-		rte_spinlock_init(&fdb->locks[i]);
+		rte_spinlock_init(&fdb->buckets[i].lock);
 	fdb->bucket_mask = n_buckets - 1;
+	fdb->hash1_shift = (uint8_t)(64 - RTE_MAX(rte_log2_u32(n_buckets), 1u));
 	fdb->max_entries = max_entries;
 	fdb->aging = VS_FDB_DEFAULT_AGING;
 	fdb->now = 1;
@@ -68,8 +82,6 @@ vs_fdb_free(struct vs_fdb *fdb)
 	if (fdb == NULL)
 		return;
 	free(fdb->buckets);
-	free(fdb->seen);
-	free(fdb->locks);
 	free(fdb);
 }
 
@@ -120,15 +132,15 @@ pair_lock(struct vs_fdb *fdb, const uint32_t b[2], bool try_only)
 	uint32_t lo = RTE_MIN(b[0], b[1]), hi = RTE_MAX(b[0], b[1]);
 
 	if (!try_only) {
-		rte_spinlock_lock(&fdb->locks[lo]);
+		rte_spinlock_lock(&fdb->buckets[lo].lock);
 		if (hi != lo)
-			rte_spinlock_lock(&fdb->locks[hi]);
+			rte_spinlock_lock(&fdb->buckets[hi].lock);
 		return true;
 	}
-	if (!rte_spinlock_trylock(&fdb->locks[lo]))
+	if (!rte_spinlock_trylock(&fdb->buckets[lo].lock))
 		return false;
-	if (hi != lo && !rte_spinlock_trylock(&fdb->locks[hi])) {
-		rte_spinlock_unlock(&fdb->locks[lo]);
+	if (hi != lo && !rte_spinlock_trylock(&fdb->buckets[hi].lock)) {
+		rte_spinlock_unlock(&fdb->buckets[lo].lock);
 		return false;
 	}
 	return true;
@@ -137,9 +149,9 @@ pair_lock(struct vs_fdb *fdb, const uint32_t b[2], bool try_only)
 static void
 pair_unlock(struct vs_fdb *fdb, const uint32_t b[2])
 {
-	rte_spinlock_unlock(&fdb->locks[b[0]]);
+	rte_spinlock_unlock(&fdb->buckets[b[0]].lock);
 	if (b[1] != b[0])
-		rte_spinlock_unlock(&fdb->locks[b[1]]);
+		rte_spinlock_unlock(&fdb->buckets[b[1]].lock);
 }
 
 /* Returns the slot of mac in bucket b, or -1; caller holds b's lock. */
@@ -192,7 +204,7 @@ pair_store(struct vs_fdb *fdb, const uint32_t b[2], uint64_t mac,
 		if ((*slot & VS_FDB_STATIC) && !is_static)
 			return vs_fdb_entry_port(*slot) == port ?
 				VS_FDB_LEARN_HIT : VS_FDB_LEARN_STATIC;
-		__atomic_store_n(&fdb->seen[b[k] * VS_FDB_BUCKET_SLOTS + i], now,
+		__atomic_store_n(&fdb->buckets[b[k]].seen[i], now,
 				 __ATOMIC_RELAXED);
 		if (*slot == want)
 			return VS_FDB_LEARN_HIT;
@@ -200,7 +212,11 @@ pair_store(struct vs_fdb *fdb, const uint32_t b[2], uint64_t mac,
 		return VS_FDB_LEARN_MOVED;
 	}
 
-	/* New: the less loaded bucket, ties to the first (one-line lookups). */
+	/*
+	 * New: the first bucket while it has room to spare, so that nearly
+	 * every lookup reads one line (the one the workers prefetch); near
+	 * full, the less loaded of the two, ties to the first.
+	 */
 	s0 = bucket_free_slot(fdb, b[0], &free0);
 	s1 = b[1] != b[0] ? bucket_free_slot(fdb, b[1], &free1) : -1;
 	if (s1 < 0)
@@ -210,10 +226,11 @@ pair_store(struct vs_fdb *fdb, const uint32_t b[2], uint64_t mac,
 	if (!reserve_entry(fdb))
 		return VS_FDB_LEARN_FULL;
 	{
-		uint32_t bk = free0 >= free1 ? b[0] : b[1];
-		int i = free0 >= free1 ? s0 : s1;
+		bool first = free0 >= 2 || free0 >= free1;
+		uint32_t bk = first ? b[0] : b[1];
+		int i = first ? s0 : s1;
 
-		__atomic_store_n(&fdb->seen[bk * VS_FDB_BUCKET_SLOTS + i], now,
+		__atomic_store_n(&fdb->buckets[bk].seen[i], now,
 				 __ATOMIC_RELAXED);
 		__atomic_store_n(&fdb->buckets[bk].slots[i], want, __ATOMIC_RELEASE);
 	}
@@ -293,12 +310,12 @@ vs_fdb_del(struct vs_fdb *fdb, uint64_t mac)
 /* Removes, in bucket b, every entry that match() selects. */
 static unsigned int
 bucket_remove_if(struct vs_fdb *fdb, uint32_t b,
-		 bool (*match)(const struct vs_fdb *fdb, uint64_t e, uint32_t slot,
-			       const void *arg),
+		 bool (*match)(const struct vs_fdb *fdb, uint64_t e,
+			       uint32_t seen, const void *arg),
 		 const void *arg)
 {
-	uint64_t *slots = fdb->buckets[b].slots;
-	uint32_t base = b * VS_FDB_BUCKET_SLOTS;
+	struct vs_fdb_bucket *bk = &fdb->buckets[b];
+	uint64_t *slots = bk->slots;
 	unsigned int removed = 0;
 	bool any = false;
 
@@ -306,31 +323,33 @@ bucket_remove_if(struct vs_fdb *fdb, uint32_t b,
 	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS && !any; i++) {
 		uint64_t e = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
 
-		any = (e & VS_FDB_VALID) && match(fdb, e, base + i, arg);
+		any = (e & VS_FDB_VALID) &&
+		      match(fdb, e, __atomic_load_n(&bk->seen[i], __ATOMIC_RELAXED),
+			    arg);
 	}
 	if (!any)
 		return 0;
 
-	rte_spinlock_lock(&fdb->locks[b]);
+	rte_spinlock_lock(&fdb->buckets[b].lock);
 	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
 		uint64_t e = slots[i];
 
-		if ((e & VS_FDB_VALID) && match(fdb, e, base + i, arg)) {
+		if ((e & VS_FDB_VALID) &&
+		    match(fdb, e, __atomic_load_n(&bk->seen[i], __ATOMIC_RELAXED),
+			  arg)) {
 			__atomic_store_n(&slots[i], 0, __ATOMIC_RELEASE);
 			release_entry(fdb);
 			removed++;
 		}
 	}
-	rte_spinlock_unlock(&fdb->locks[b]);
+	rte_spinlock_unlock(&fdb->buckets[b].lock);
 	return removed;
 }
 
 static bool
-match_aged(const struct vs_fdb *fdb, uint64_t e, uint32_t slot,
+match_aged(const struct vs_fdb *fdb, uint64_t e, uint32_t seen,
 	   const void *arg __rte_unused)
 {
-	uint32_t seen = __atomic_load_n(&fdb->seen[slot], __ATOMIC_RELAXED);
-
 	return !(e & VS_FDB_STATIC) && vs_fdb_time(fdb) - seen >= fdb->aging;
 }
 
@@ -352,7 +371,7 @@ struct flush_arg {
 
 static bool
 match_flush(const struct vs_fdb *fdb __rte_unused, uint64_t e,
-	    uint32_t slot __rte_unused, const void *arg)
+	    uint32_t seen __rte_unused, const void *arg)
 {
 	const struct flush_arg *fa = arg;
 
@@ -381,7 +400,6 @@ vs_fdb_walk(const struct vs_fdb *fdb,
 
 	for (uint32_t b = 0; b <= fdb->bucket_mask; b++) {
 		for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
-			uint32_t slot = b * VS_FDB_BUCKET_SLOTS + i;
 			uint64_t e = __atomic_load_n(&fdb->buckets[b].slots[i],
 						     __ATOMIC_RELAXED);
 			struct vs_fdb_entry ent;
@@ -391,7 +409,7 @@ vs_fdb_walk(const struct vs_fdb *fdb,
 			ent.mac = e & VS_MAC_MASK;
 			ent.port = vs_fdb_entry_port(e);
 			ent.is_static = (e & VS_FDB_STATIC) != 0;
-			ent.age = now - __atomic_load_n(&fdb->seen[slot],
+			ent.age = now - __atomic_load_n(&fdb->buckets[b].seen[i],
 							__ATOMIC_RELAXED);
 			visited++;
 			if (fn(&ent, arg) != 0)

@@ -5,15 +5,20 @@
 /*
  * The forwarding database of the L2 learning bridge: MAC address -> port.
  *
- * Layout: a power-of-two array of 64-byte buckets, eight 64-bit slots each.
- * A slot holds the whole entry in one word (valid and static flags, port
- * index, 48-bit MAC), so a reader sees an entry either entirely or not at
- * all with a single relaxed load, and lookups take no lock. Each MAC has two
- * candidate buckets (two independent hashes); a new entry goes to the less
- * loaded one, ties to the first. With two choices the fullest bucket stays a
- * few entries above the mean, so at four slots per allowed entry a full pair
- * of buckets takes adversarial MACs, not bad luck; max_entries itself is
- * enforced exactly. An entry never moves between buckets, so removing it is
+ * Layout: a power-of-two array of 64-byte buckets, each one cache line with
+ * five 64-bit slots, their five last-seen times and the bucket's lock, so
+ * that learning a known station (lookup, then refresh of its time) touches
+ * one line, which a prefetch can bring in ahead of time. A slot holds the
+ * whole entry in one word (valid and static flags, port index, 48-bit MAC),
+ * so a reader sees an entry either entirely or not at all with a single
+ * relaxed load, and lookups take no lock. Each MAC has two
+ * candidate buckets (two independent hashes). A new entry goes to the first
+ * while that has two free slots or more, so that nearly every lookup reads
+ * one line, and to the less loaded one (ties to the first) after that. At
+ * four slots per allowed entry a first bucket holds four entries for
+ * under 4% of MACs even with the table at max_entries, and with the
+ * overflow going to the emptier of two buckets, a full pair takes
+ * adversarial MACs, not bad luck; max_entries itself is enforced exactly. An entry never moves between buckets, so removing it is
  * a single store of zero and needs no tombstones.
  *
  * Writers (workers learning a new station or a move; the control thread
@@ -30,15 +35,17 @@
 #ifndef VS_FDB_H
 #define VS_FDB_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 #include <rte_spinlock.h>
 
-#define VS_FDB_BUCKET_SLOTS 8
+#define VS_FDB_BUCKET_SLOTS 5
 #define VS_FDB_MAX_ENTRIES (1u << 22)
 #define VS_FDB_DEFAULT_ENTRIES 65536
 #define VS_FDB_DEFAULT_AGING 300
@@ -70,14 +77,18 @@ struct vs_fdb_stats {
 };
 
 struct __rte_cache_aligned vs_fdb_bucket {
-	uint64_t slots[VS_FDB_BUCKET_SLOTS];
+	uint64_t slots[VS_FDB_BUCKET_SLOTS]; /* all threads: read relaxed */
+	uint32_t seen[VS_FDB_BUCKET_SLOTS];  /* any thread: relaxed store */
+	rte_spinlock_t lock;                 /* writers of slots */
 };
 
+static_assert(sizeof(struct vs_fdb_bucket) == RTE_CACHE_LINE_SIZE,
+	      "a bucket is one cache line");
+
 struct vs_fdb {
-	struct vs_fdb_bucket *buckets; /* all threads: slots read relaxed */
-	uint32_t *seen;                /* per slot; writers: relaxed store */
-	rte_spinlock_t *locks;         /* per bucket */
+	struct vs_fdb_bucket *buckets;
 	uint32_t bucket_mask;
+	uint8_t hash1_shift; /* 64 - log2(buckets), at most 63 */
 	uint32_t max_entries;
 	uint32_t n_entries; /* writers under a bucket lock: atomic add */
 	uint32_t now;       /* coarse clock in seconds. control: wo; workers: ro */
@@ -107,32 +118,73 @@ vs_mac_to_bytes(uint64_t mac, uint8_t *b)
 struct vs_fdb *vs_fdb_create(uint32_t max_entries);
 void vs_fdb_free(struct vs_fdb *fdb);
 
-/* The two candidate buckets of mac; distinct whenever there are two. */
+/*
+ * The two bucket hashes. They must be unrelated: CRC-32 is linear, so two
+ * CRCs of the same MAC with different seeds differ by a constant, and
+ * would pair every bucket with one fixed partner. The second is a
+ * multiplicative (Fibonacci) hash instead.
+ */
+#define VS_FDB_CRC_SEED 0x9e3779b9u
+#define VS_FDB_MUL 0x9e3779b97f4a7c15ULL
+
+static inline uint32_t
+vs_fdb_hash0(uint64_t mac)
+{
+	return rte_hash_crc_8byte(mac, VS_FDB_CRC_SEED);
+}
+
+/* The top bits of the product: they depend on every bit of the MAC. */
+static inline uint32_t
+vs_fdb_hash1(const struct vs_fdb *fdb, uint64_t mac)
+{
+	return (uint32_t)((mac * VS_FDB_MUL) >> fdb->hash1_shift);
+}
+
 static inline void
 vs_fdb_buckets_of(const struct vs_fdb *fdb, uint64_t mac, uint32_t b[2])
 {
-	b[0] = rte_hash_crc_8byte(mac, 0x9e3779b9) & fdb->bucket_mask;
-	b[1] = rte_hash_crc_8byte(mac, 0x85ebca6b) & fdb->bucket_mask;
+	b[0] = vs_fdb_hash0(mac) & fdb->bucket_mask;
+	b[1] = vs_fdb_hash1(fdb, mac) & fdb->bucket_mask;
 	if (b[1] == b[0])
 		b[1] = b[0] ^ (1u & fdb->bucket_mask);
 }
 
-static inline int32_t
-vs_fdb_find_in(const struct vs_fdb *fdb, uint32_t b, uint64_t mac,
-	       uint64_t *entry)
+/* Index of mac's slot in bucket bk, its entry word in *entry; or -1. */
+static inline int
+vs_fdb_find_in(const struct vs_fdb_bucket *bk, uint64_t mac, uint64_t *entry)
 {
-	const uint64_t *slots = fdb->buckets[b].slots;
 	uint64_t want = mac | VS_FDB_VALID;
 
-	for (unsigned int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
-		uint64_t e = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+	for (int i = 0; i < VS_FDB_BUCKET_SLOTS; i++) {
+		uint64_t e = __atomic_load_n(&bk->slots[i], __ATOMIC_RELAXED);
 
 		if ((e & (VS_FDB_VALID | VS_MAC_MASK)) == want) {
 			*entry = e;
-			return (int32_t)(b * VS_FDB_BUCKET_SLOTS + i);
+			return i;
 		}
 	}
 	return -1;
+}
+
+/*
+ * Finds mac: returns its bucket and stores the slot index in *slot and the
+ * entry word in *entry, or returns NULL. Lock-free: any thread.
+ */
+static inline struct vs_fdb_bucket *
+vs_fdb_find_bucket(const struct vs_fdb *fdb, uint64_t mac, int *slot,
+		   uint64_t *entry)
+{
+	uint32_t b[2];
+
+	vs_fdb_buckets_of(fdb, mac, b);
+	for (int k = 0; k < 2; k++) {
+		struct vs_fdb_bucket *bk = &fdb->buckets[b[k]];
+
+		*slot = vs_fdb_find_in(bk, mac, entry);
+		if (*slot >= 0)
+			return bk;
+	}
+	return NULL;
 }
 
 static inline uint16_t
@@ -148,14 +200,25 @@ vs_fdb_entry_port(uint64_t entry)
 static inline int32_t
 vs_fdb_find(const struct vs_fdb *fdb, uint64_t mac, uint64_t *entry)
 {
-	uint32_t b[2];
-	int32_t slot;
+	const struct vs_fdb_bucket *bk;
+	int i;
 
-	vs_fdb_buckets_of(fdb, mac, b);
-	slot = vs_fdb_find_in(fdb, b[0], mac, entry);
-	if (slot >= 0)
-		return slot;
-	return vs_fdb_find_in(fdb, b[1], mac, entry);
+	bk = vs_fdb_find_bucket(fdb, mac, &i, entry);
+	if (bk == NULL)
+		return -1;
+	return (int32_t)((bk - fdb->buckets) * VS_FDB_BUCKET_SLOTS + i);
+}
+
+/*
+ * Starts loading the first bucket of mac, where it nearly always is, so
+ * that a lookup a few frames later finds it in cache: with a table larger
+ * than the cache, the lookups of a burst then wait for memory about once,
+ * not once each.
+ */
+static inline void
+vs_fdb_prefetch(const struct vs_fdb *fdb, uint64_t mac)
+{
+	rte_prefetch0(&fdb->buckets[vs_fdb_hash0(mac) & fdb->bucket_mask]);
 }
 
 /* Returns the port index that mac was learned on, or -1. Any thread. */
@@ -180,12 +243,14 @@ enum vs_fdb_learn_result vs_fdb_learn_slow(struct vs_fdb *fdb, uint64_t mac,
 static inline enum vs_fdb_learn_result
 vs_fdb_learn(struct vs_fdb *fdb, uint64_t mac, uint16_t port, uint32_t now)
 {
+	struct vs_fdb_bucket *bk;
 	uint64_t e;
-	int32_t slot = vs_fdb_find(fdb, mac, &e);
+	int i;
 
-	if (likely(slot >= 0 && vs_fdb_entry_port(e) == port)) {
-		if (__atomic_load_n(&fdb->seen[slot], __ATOMIC_RELAXED) != now)
-			__atomic_store_n(&fdb->seen[slot], now, __ATOMIC_RELAXED);
+	bk = vs_fdb_find_bucket(fdb, mac, &i, &e);
+	if (likely(bk != NULL && vs_fdb_entry_port(e) == port)) {
+		if (__atomic_load_n(&bk->seen[i], __ATOMIC_RELAXED) != now)
+			__atomic_store_n(&bk->seen[i], now, __ATOMIC_RELAXED);
 		return VS_FDB_LEARN_HIT;
 	}
 	return vs_fdb_learn_slow(fdb, mac, port, now);

@@ -457,7 +457,7 @@ test_capacity_limit(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
 	rng_seed(1);
-	/* At most 7 per bucket: every FULL below is the max, not a bucket. */
+	/* At most 4 per bucket: every FULL below is the max, not a bucket. */
 	pick_macs(fdb, macs, CAP_N + 2, VS_FDB_BUCKET_SLOTS - 1);
 
 	for (unsigned int i = 0; i < CAP_N; i++)
@@ -497,8 +497,94 @@ test_capacity_limit(void)
 }
 
 /*
- * Sixteen MACs whose two candidate buckets are the same pair fill both;
- * the seventeenth finds no room although the table is far from max.
+ * The two candidate buckets come from unrelated hashes: sequential MACs
+ * (one vendor's NICs) get many different pairings, not one fixed partner
+ * per bucket, which would make every pair of buckets a single bucket of
+ * twice the size.
+ */
+static void
+test_bucket_pairs_vary(void)
+{
+	struct vs_fdb *fdb = vs_fdb_create(VS_FDB_DEFAULT_ENTRIES);
+	uint8_t *seen_xor;
+	uint32_t distinct = 0, last_byte_b1 = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
+	seen_xor = calloc((size_t)fdb->bucket_mask + 1, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seen_xor);
+	for (uint32_t i = 0; i < 4096; i++) {
+		/* 52:54:00:xx:yy:zz, counting in the last bytes. */
+		uint64_t mac = 0x005452ULL | (uint64_t)i << 24;
+		uint32_t b[2];
+
+		vs_fdb_buckets_of(fdb, mac, b);
+		if (!seen_xor[b[0] ^ b[1]]++)
+			distinct++;
+		/* The last byte alone moves the second bucket too. */
+		if (i < 256) {
+			uint32_t c[2];
+
+			vs_fdb_buckets_of(fdb, mac | (uint64_t)0xff << 40, c);
+			last_byte_b1 += c[1] != b[1];
+		}
+	}
+	CU_ASSERT(distinct > 2048);
+	CU_ASSERT(last_byte_b1 > 250);
+	free(seen_xor);
+	vs_fdb_free(fdb);
+}
+
+/*
+ * A new entry goes to its first bucket while that has two free slots or
+ * more, even with the second one empty (so lookups read one line), and to
+ * the emptier bucket once the first is down to its last free slot.
+ */
+static void
+test_first_bucket_preferred(void)
+{
+	struct vs_fdb *fdb = vs_fdb_create(256);
+	uint64_t x = indexed_mac(0), fill[VS_FDB_BUCKET_SLOTS - 1], e;
+	uint32_t bx[2], n = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
+	vs_fdb_buckets_of(fdb, x, bx);
+	/* Stations that share x's first bucket and none of its second. */
+	for (uint32_t i = 1; n < RTE_DIM(fill); i++) {
+		uint64_t mac = indexed_mac(i);
+		uint32_t b[2];
+
+		vs_fdb_buckets_of(fdb, mac, b);
+		if (b[0] == bx[0] && b[1] != bx[1])
+			fill[n++] = mac;
+	}
+	for (unsigned int k = 0; k < VS_FDB_BUCKET_SLOTS - 2; k++) {
+		CU_ASSERT_EQUAL(vs_fdb_learn(fdb, fill[k], 1, 1), VS_FDB_LEARN_NEW);
+		CU_ASSERT_EQUAL(vs_fdb_find(fdb, fill[k], &e) / VS_FDB_BUCKET_SLOTS,
+				(int32_t)bx[0]);
+	}
+	/* Two slots free in the first bucket, all of the second: the first. */
+	CU_ASSERT_EQUAL(vs_fdb_learn(fdb, x, 2, 1), VS_FDB_LEARN_NEW);
+	CU_ASSERT_EQUAL(vs_fdb_find(fdb, x, &e) / VS_FDB_BUCKET_SLOTS,
+			(int32_t)bx[0]);
+	CU_ASSERT_EQUAL(vs_fdb_del(fdb, x), 0);
+
+	CU_ASSERT_EQUAL(vs_fdb_learn(fdb, fill[VS_FDB_BUCKET_SLOTS - 2], 1, 1),
+			VS_FDB_LEARN_NEW);
+	CU_ASSERT_EQUAL(vs_fdb_find(fdb, fill[VS_FDB_BUCKET_SLOTS - 2], &e) /
+				VS_FDB_BUCKET_SLOTS,
+			(int32_t)bx[0]);
+	/* One slot left in the first: the emptier second bucket. */
+	CU_ASSERT_EQUAL(vs_fdb_learn(fdb, x, 2, 1), VS_FDB_LEARN_NEW);
+	CU_ASSERT_EQUAL(vs_fdb_find(fdb, x, &e) / VS_FDB_BUCKET_SLOTS,
+			(int32_t)bx[1]);
+	CU_ASSERT_EQUAL(vs_fdb_lookup(fdb, x), 2);
+	CU_ASSERT_EQUAL(vs_fdb_count(fdb), VS_FDB_BUCKET_SLOTS);
+	vs_fdb_free(fdb);
+}
+
+/*
+ * Ten MACs whose two candidate buckets are the same pair fill both;
+ * the eleventh finds no room although the table is far from max.
  */
 #define PAIR_SLOTS (2 * VS_FDB_BUCKET_SLOTS)
 
@@ -638,7 +724,7 @@ test_busy(void)
 		uint32_t b[2];
 
 		vs_fdb_buckets_of(fdb, MAC_A, b);
-		lock = &fdb->locks[b[0]];
+		lock = &fdb->buckets[b[0]].lock;
 	}
 	rte_spinlock_lock(lock);
 	CU_ASSERT_EQUAL(vs_fdb_learn(fdb, MAC_A, 1, 1), VS_FDB_LEARN_BUSY);
@@ -917,6 +1003,8 @@ main(void)
 		{ "static entries", test_static_entries },
 		{ "capacity limit", test_capacity_limit },
 		{ "bucket full", test_bucket_full },
+		{ "first bucket preferred", test_first_bucket_preferred },
+		{ "bucket pairs vary", test_bucket_pairs_vary },
 		{ "flush by port and all", test_flush },
 		{ "del", test_del },
 		{ "busy bucket", test_busy },
