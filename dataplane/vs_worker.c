@@ -391,6 +391,43 @@ load_mac(const uint8_t *p)
 }
 
 /*
+ * Reads the addresses of a burst's frames into src/dst and starts loading
+ * the FDB bucket of each new address, so that the lookups that follow
+ * overlap their cache misses instead of waiting for them one by one.
+ * A runt's addresses are left unread: the second pass drops it first.
+ */
+static inline void
+bridge_prefetch(const struct vs_fdb *fdb, struct rte_mbuf **pkts, uint16_t n,
+		uint64_t *src, uint64_t *dst)
+{
+	uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
+
+	for (uint16_t i = 0; i < VS_PREFETCH_AHEAD && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+		const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		if (i + VS_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + VS_PREFETCH_AHEAD],
+						       void *));
+		if (unlikely(m->data_len < VS_ETH_HDR_LEN))
+			continue;
+		dst[i] = load_mac(frame);
+		src[i] = load_mac(frame + 6);
+		if (src[i] != last_src) {
+			vs_fdb_prefetch(fdb, src[i]);
+			last_src = src[i];
+		}
+		if (dst[i] != last_dst) {
+			if (!vs_mac_is_multicast(dst[i]))
+				vs_fdb_prefetch(fdb, dst[i]);
+			last_dst = dst[i];
+		}
+	}
+}
+
+/*
  * The L2 learning bridge over one burst from port in. Consecutive frames
  * usually share addresses, so the last source and the last decision are
  * remembered and the FDB is consulted once per change.
@@ -401,30 +438,23 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 {
 	struct vs_port_counters *ic = &w->ctrs[in->index];
 	uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
+	uint64_t srcs[VS_BURST], dsts[VS_BURST];
 	enum vs_l2_action action = VS_L2_FLOOD;
 	uint16_t out = 0;
 	uint64_t bytes = 0;
 
-	for (uint16_t i = 0; i < VS_PREFETCH_AHEAD && i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-
+	bridge_prefetch(w->fdb, pkts, n, srcs, dsts);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const uint8_t *frame;
 		uint64_t src, dst;
 
-		if (i + VS_PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + VS_PREFETCH_AHEAD],
-						       void *));
 		bytes += m->pkt_len;
 		if (unlikely(m->data_len < VS_ETH_HDR_LEN)) {
 			drop(w, in->index, VS_DROP_RUNT, m);
 			continue;
 		}
-		frame = rte_pktmbuf_mtod(m, const uint8_t *);
-		dst = load_mac(frame);
-		src = load_mac(frame + 6);
-
+		src = srcs[i];
+		dst = dsts[i];
 		if (src != last_src) {
 			enum vs_fdb_learn_result r;
 
