@@ -162,6 +162,7 @@ struct gen_opts {
 	unsigned int idle_us;
 	unsigned int stream_base;
 	bool learn;
+	bool whole_bursts;
 	bool quiet;
 };
 
@@ -230,6 +231,11 @@ usage(FILE *f)
 "  --drain MS        after the last frame, wait up to MS for stragglers\n"
 "                    (default 500; ends early once every frame arrived)\n"
 "  --burst N         frames per tx burst, 1..%d (default 32)\n"
+"  --whole-bursts    with --rate, send only whole bursts of --burst frames,\n"
+"                    as many per second as the rate makes: the switch then\n"
+"                    sees full bursts at any rate, so its busy cycles per\n"
+"                    frame are its cost, not its polling (default: send\n"
+"                    each frame when due)\n"
 "  --ring N          descriptors asked for per rx and tx ring (default 1024;\n"
 "                    virtio-user gives at most its queue_size= devarg)\n"
 "  --mbufs N         packet pool size (default: by ports and --ring)\n"
@@ -283,6 +289,7 @@ parse_args(int argc, char **argv)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "drain", required_argument, NULL, 'D' },
 		{ "burst", required_argument, NULL, 'b' },
+		{ "whole-bursts", no_argument, NULL, 'W' },
 		{ "mbufs", required_argument, NULL, 'M' },
 		{ "ring", required_argument, NULL, 'g' },
 		{ "no-learn", no_argument, NULL, 'L' },
@@ -357,6 +364,9 @@ parse_args(int argc, char **argv)
 			if (parse_u64("--burst", optarg, 1, GEN_MAX_BURST, &v) < 0)
 				return -1;
 			opt.burst = (unsigned int)v;
+			break;
+		case 'W':
+			opt.whole_bursts = true;
 			break;
 		case 'M':
 			if (parse_u64("--mbufs", optarg, 1023, 1u << 24, &v) < 0)
@@ -626,6 +636,10 @@ gen_run(struct gen_port *p, uint64_t start, uint64_t now)
 						    (double)p->rate / (double)hz) + 1;
 
 			due = RTE_MIN(due, sched);
+			/* Whole bursts only; a counted run's last one may be short. */
+			if (opt.whole_bursts && due - RTE_MIN(due, p->sent) < opt.burst &&
+			    (!opt.count || due < opt.count))
+				return 0;
 		}
 		if (due <= p->sent)
 			return 0;
@@ -833,8 +847,10 @@ print_json(FILE *f, const struct totals *t)
 	else
 		fprintf(f, ",\"size\":\"imix\"");
 	fprintf(f, ",\"offered_pps\":%" PRIu64 ",\"duration_s\":%.6f"
-		",\"count\":%" PRIu64 ",\"flows\":%u,\"macs\":%u,\"burst\":%u",
-		opt.rate, t->elapsed, opt.count, opt.flows, opt.macs, opt.burst);
+		",\"count\":%" PRIu64 ",\"flows\":%u,\"macs\":%u,\"burst\":%u"
+		",\"whole_bursts\":%s",
+		opt.rate, t->elapsed, opt.count, opt.flows, opt.macs, opt.burst,
+		opt.whole_bursts ? "true" : "false");
 	fprintf(f, ",\"tx_packets\":%" PRIu64 ",\"rx_packets\":%" PRIu64,
 		t->tx, t->rx);
 	/* Loss is known for frames whose sinks are in this process. */

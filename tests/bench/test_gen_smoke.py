@@ -113,6 +113,22 @@ def body(sw_bin, gen_bin):
     check_switch(sw, before, n)
     sw.wait_no_mbufs_in_use()
 
+    vt.log("whole bursts: a counted run ends on a short one, a timed run does not")
+    n = 1000
+    before = sw.snapshot()
+    res = run_gen(gen_bin, sw, ["--count", str(n), "--rate", str(RATE),
+                                "--duration", "0", "--whole-bursts"])
+    check_exact(res, n, "whole-burst counted run")
+    vt.check_eq(res["whole_bursts"], True, "whole_bursts in the result")
+    check_switch(sw, before, n)
+    res = run_gen(gen_bin, sw, ["--rate", str(RATE), "--duration", "0.5",
+                                "--whole-bursts", "--burst", "25"])
+    sent = res["ports"][0]["tx_packets"]
+    vt.check(sent >= 25 and sent % 25 == 0,
+             f"a timed whole-burst run sends bursts of 25: {sent} frames")
+    vt.check_eq(res["ports"][1]["rx_packets"], sent, "whole bursts received")
+    sw.wait_no_mbufs_in_use()
+
     vt.log("generator and sink in two processes (two guests)")
     before = sw.snapshot()
     n = 2000
