@@ -22,20 +22,23 @@ next_pow2(uint32_t v)
 #define HUGE_2M (2u << 20)
 
 /*
- * The bucket array, zeroed, aligned and sized to 2 MiB so that transparent
- * huge pages can back all of it: workers touch random lines of it for
- * every frame, and with 4 KiB pages most of those touches would also miss
- * the TLB. (Not from the hugetlbfs pool: that belongs to the packet pools.)
+ * The bucket array, zeroed; from 2 MiB up, aligned and sized to 2 MiB so
+ * that transparent huge pages can back all of it: workers touch random
+ * lines of it for every frame, and with 4 KiB pages most of those touches
+ * would also miss the TLB. (Not from the hugetlbfs pool: that belongs to
+ * the packet pools.)
  */
 static struct vs_fdb_bucket *
 buckets_alloc(size_t bytes)
 {
-	size_t len = RTE_ALIGN_CEIL(bytes, HUGE_2M);
+	bool huge = bytes >= HUGE_2M;
+	size_t len = huge ? RTE_ALIGN_CEIL(bytes, HUGE_2M) : bytes;
 	void *p;
 
-	if (posix_memalign(&p, HUGE_2M, len) != 0)
+	if (posix_memalign(&p, huge ? HUGE_2M : RTE_CACHE_LINE_SIZE, len) != 0)
 		return NULL;
-	(void)madvise(p, len, MADV_HUGEPAGE);
+	if (huge)
+		(void)madvise(p, len, MADV_HUGEPAGE);
 	memset(p, 0, len);
 	return p;
 }

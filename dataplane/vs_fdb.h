@@ -11,14 +11,16 @@
  * one line, which a prefetch can bring in ahead of time. A slot holds the
  * whole entry in one word (valid and static flags, port index, 48-bit MAC),
  * so a reader sees an entry either entirely or not at all with a single
- * relaxed load, and lookups take no lock. Each MAC has two
- * candidate buckets (two independent hashes). A new entry goes to the first
- * while that has two free slots or more, so that nearly every lookup reads
- * one line, and to the less loaded one (ties to the first) after that. At
- * four slots per allowed entry a first bucket holds four entries for
- * under 4% of MACs even with the table at max_entries, and with the
- * overflow going to the emptier of two buckets, a full pair takes
- * adversarial MACs, not bad luck; max_entries itself is enforced exactly. An entry never moves between buckets, so removing it is
+ * relaxed load, and lookups take no lock.
+ *
+ * Each MAC has two candidate buckets (two unrelated hashes, below). A new
+ * entry goes to the first while that has two free slots or more, so that
+ * nearly every lookup reads one line, and to the less loaded one (ties to
+ * the first) after that. At four slots per allowed entry a first bucket
+ * holds four entries for under 4% of MACs even with the table at
+ * max_entries, and with the overflow going to the emptier of two buckets, a
+ * full pair takes adversarial MACs, not bad luck; max_entries itself is
+ * enforced exactly. An entry never moves between buckets, so removing it is
  * a single store of zero and needs no tombstones.
  *
  * Writers (workers learning a new station or a move; the control thread
