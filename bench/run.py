@@ -65,7 +65,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsbench import (MAC0, MAC1, ROOT, SWITCH, Proc, Telemetry,  # noqa: E402
-                     cleanup_prefix, frontend_bytes_per_packet, frontend_rates,
+                     cleanup_prefix, frontend_bytes_per_packet, frontend_rates, gnuplot,
                      lcore_totals, log, start_testpmd_backend,
                      start_testpmd_frontend, start_traffic, start_vhostswitch,
                      StatsPoller,
@@ -638,10 +638,6 @@ def print_summary(summary, log=log):
 def plot(sweep_dir, summary, title):
     """A PNG of the sweep: median Mpps and cycles/packet per size and
     backend, min-max as error bars. Needs gnuplot (gnuplot-nox)."""
-    gp = shutil.which("gnuplot")
-    if gp is None:
-        log("plot: gnuplot not found (apt-get install gnuplot-nox); skipped")
-        return None
     backends = list(next(iter(summary["sizes"].values())).keys())
     dat = os.path.join(sweep_dir, "plot.dat")
     with open(dat, "w") as f:
@@ -654,7 +650,6 @@ def plot(sweep_dir, summary, title):
                 row += (["%g" % m[k] for k in ("median", "min", "max")] if m else ["0"] * 3)
                 row += (["%g" % c[k] for k in ("median", "min", "max")] if c else ["0"] * 3)
             f.write(" ".join(row) + "\n")
-    png = os.path.join(sweep_dir, "plot.png")
 
     def series(offset):
         return ", ".join("'%s' using %d:%d:%d:xtic(1) title '%s'"
@@ -678,19 +673,7 @@ set yrange [*:*]
 plot %s
 unset multiplot
 """ % (title, series(0), series(3))
-    with open(os.path.join(sweep_dir, "plot.gp"), "w") as f:
-        f.write(script)
-    r = subprocess.run([gp, "plot.gp"], cwd=sweep_dir, capture_output=True, text=True)
-    if r.returncode != 0:
-        # pngcairo is not in every gnuplot build; the plain png terminal is.
-        with open(os.path.join(sweep_dir, "plot.gp"), "w") as f:
-            f.write(script.replace("pngcairo", "png"))
-        r = subprocess.run([gp, "plot.gp"], cwd=sweep_dir, capture_output=True, text=True)
-    if r.returncode != 0:
-        log("plot: gnuplot failed: " + r.stderr.strip())
-        return None
-    return png
-
+    return gnuplot(sweep_dir, "plot", script)
 
 def sweep(args):
     backends = args.backends.split(",")

@@ -23,7 +23,10 @@ busy cycles per packet come out as the clock rate over the offered rate,
 whatever the work per frame. Whole bursts make the figure the cost of a
 frame.
 
-Results: bench/results/scale-<time>.json and a table on stdout.
+Results: bench/results/scale-<time>.json and a table on stdout; with
+--plot also scale-<time>.png (gnuplot): cycles per packet against MACs,
+one line per number of guests. --replot FILE draws the PNG of a saved
+sweep without running one.
 """
 
 import json
@@ -99,6 +102,37 @@ def one(args, n, m):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def plot(path):
+    """Draws PATH's sweep (a scale JSON) as PATH with .png for .json."""
+    with open(path) as f:
+        runs = json.load(f)["runs"]
+    directory, name = os.path.split(os.path.abspath(path))
+    name = name[:-5] if name.endswith(".json") else name
+    guests = sorted({r["guests"] for r in runs})
+    with open(os.path.join(directory, name + ".dat"), "w") as f:
+        for n in guests:
+            f.write("# %d guests: MACs, busy cycles per packet\n" % n)
+            for r in sorted((r for r in runs if r["guests"] == n),
+                            key=lambda r: r["macs"]):
+                if r["busy_cycles_per_packet"] is not None:
+                    f.write("%d %.1f\n" % (r["macs"], r["busy_cycles_per_packet"]))
+            f.write("\n\n")
+    series = ", ".join("'%s.dat' index %d using 1:2 with linespoints lw 2 title '%d guests'"
+                       % (name, i, n) for i, n in enumerate(guests))
+    script = """set terminal pngcairo size 900,600 noenhanced
+set output '%s.png'
+set title '%s: busy cycles per packet at the switch'
+set logscale x
+set xlabel 'source MACs in all (log)'
+set ylabel 'busy cycles per packet'
+set yrange [0:*]
+set grid
+set key top left
+plot %s
+""" % (name, name, series)
+    return vb.gnuplot(directory, name, script)
+
+
 def main():
     ap = gen_arg_parser(__doc__)
     ap.add_argument("--guests", default="2,8,32", help="numbers of guests (even)")
@@ -112,7 +146,15 @@ def main():
     ap.add_argument("--size", default="64", help="frame size or imix")
     ap.add_argument("--ring", type=int, default=1024, help="virtio ring size")
     ap.add_argument("--out", help="result file (default bench/results/scale-TIME.json)")
+    ap.add_argument("--plot", action="store_true", help="also draw the sweep's PNG")
+    ap.add_argument("--replot", metavar="FILE",
+                    help="only draw the PNG of a saved sweep (scale-TIME.json)")
     args = ap.parse_args()
+    if args.replot:
+        png = plot(args.replot)
+        if png:
+            vb.log("plot: " + png)
+        return 0 if png else 1
     guests = [int(x) for x in args.guests.split(",")]
     if any(n < 2 or n % 2 or n > 64 for n in guests):
         sys.exit("scale.py: --guests: even numbers from 2 to 64")
@@ -129,6 +171,10 @@ def main():
                                 if k not in ("switch", "gen", "out")},
                    "runs": rows}, f, indent=1)
     vb.log("results: " + out)
+    if args.plot:
+        png = plot(out)
+        if png:
+            vb.log("plot: " + png)
     return 0
 
 

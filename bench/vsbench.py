@@ -37,6 +37,7 @@ Figures:
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -349,3 +350,25 @@ def testpmd_cycles_per_packet(text):
     """testpmd's "CPU cycles/packet=" (with --record-core-cycles), or None."""
     m = re.search(r"CPU cycles/packet=([\d.]+)", text)
     return float(m.group(1)) if m else None
+
+
+def gnuplot(directory, name, script):
+    """Runs a gnuplot script (which writes NAME.png) in directory, keeping
+    it as NAME.gp. Returns the PNG's path, or None (said in the log) when
+    gnuplot (gnuplot-nox) is missing or fails."""
+    gp = shutil.which("gnuplot")
+    if gp is None:
+        log("plot: gnuplot not found (apt-get install gnuplot-nox); skipped")
+        return None
+    path = os.path.join(directory, name + ".gp")
+    r = None
+    # pngcairo is not in every gnuplot build; the plain png terminal is.
+    for text in (script, script.replace("pngcairo", "png")):
+        with open(path, "w") as f:
+            f.write(text)
+        r = subprocess.run([gp, name + ".gp"], cwd=directory, capture_output=True,
+                           text=True)
+        if r.returncode == 0:
+            return os.path.join(directory, name + ".png")
+    log("plot: gnuplot failed: " + r.stderr.strip())
+    return None
