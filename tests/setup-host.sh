@@ -8,7 +8,7 @@ set -euo pipefail
 
 VS_ROOT=${VS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-$VS_ROOT/build}
-VS_PACKAGES="gcc libdpdk-dev dpdk dpdk-dev libnuma-dev libcunit1-dev meson ninja-build pkg-config python3 psmisc clang-14 libclang-rt-14-dev iproute2 iputils-ping ethtool qemu-system-x86 busybox-static cpio"
+VS_PACKAGES="gcc libdpdk-dev dpdk dpdk-dev libnuma-dev libcunit1-dev meson ninja-build pkg-config python3 psmisc clang-14 libclang-rt-14-dev iproute2 iputils-ping ethtool qemu-system-x86 busybox-static cpio gnuplot-nox"
 VS_HUGEPAGES=${VS_HUGEPAGES:-1024}
 
 vs_install() {

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""bench/scale.py and bench/rfc2544.py, each a few seconds long: their JSON
+holds what they measured, the scale sweep's plot is drawn, and nothing of
+the runs is left behind (processes, hugepage files, runtime directories).
+
+usage: test_sweeps_smoke.py VHOSTSWITCH VS_GEN scale|rfc2544
+"""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "..", "..", "bench")
+
+
+def run(script, args, timeout):
+    p = subprocess.Popen([sys.executable, os.path.join(BENCH, script)] + args)
+    rc = p.wait(timeout)
+    assert rc == 0, "%s exited %d" % (script, rc)
+    return p.pid
+
+
+def check_clean(pid, kinds):
+    """No hugepage file or runtime directory of the script's processes."""
+    tags = ["%s-%d-*" % (k, pid) for k in kinds]
+    left = [f for t in tags for f in glob.glob("/dev/hugepages/" + t) +
+            glob.glob("/var/run/dpdk/" + t)]
+    assert not left, "left behind: %s" % left
+
+
+def scale(switch, gen, tmp):
+    out = os.path.join(tmp, "scale.json")
+    pid = run("scale.py", ["--switch", switch, "--gen", gen, "--guests", "2",
+                           "--macs", "1,50", "--rate", "200000",
+                           "--duration", "1", "--out", out], 240)
+    with open(out) as f:
+        data = json.load(f)
+    assert data["settings"]["pacing"] == "burst", data["settings"]
+    runs = data["runs"]
+    assert [(r["guests"], r["macs"]) for r in runs] == [(2, 1), (2, 50)], runs
+    for r in runs:
+        assert r["loss_ratio"] == 0, r
+        assert r["rx_pps"] > 0 and r["busy_cycles_per_packet"] > 0, r
+    # 50 generated sources, the generator's own MAC and the sink's.
+    assert runs[1]["switch_info"]["fdb_entries"] == 52, runs[1]["switch_info"]
+    check_clean(pid, ("scale-b", "rfc-g"))
+    if shutil.which("gnuplot"):
+        run("scale.py", ["--replot", out], 60)
+        png = os.path.join(tmp, "scale.png")
+        with open(png, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n", "not a PNG: " + png
+    else:
+        print("gnuplot not installed: the plot is not checked")
+    print("ok: scale, %.0f and %.0f busy cycles/packet"
+          % tuple(r["busy_cycles_per_packet"] for r in runs))
+
+
+def rfc2544(switch, gen, tmp):
+    out = os.path.join(tmp, "rfc.json")
+    rate = 100000
+    pid = run("rfc2544.py", ["--switch", switch, "--gen", gen,
+                             "--backends", "vhostswitch", "--sizes", "64",
+                             "--max-rate", str(rate), "--trial", "1",
+                             "--latency-trial", "1", "--out", out], 240)
+    with open(out) as f:
+        res = json.load(f)["results"]
+    assert len(res) == 1, res
+    r = res[0]
+    # The top of the search passes at once: NDR and PDR are that rate.
+    assert r["ndr_pps"] == rate and r["pdr_pps"] == rate, r
+    assert [t["purpose"] for t in r["trials"]] == ["ndr", "lat10", "lat50",
+                                                   "lat90"], r["trials"]
+    assert [x["offered_pps"] for x in r["latency"]] == [10000, 50000, 90000], \
+        r["latency"]
+    for x in r["latency"]:
+        assert x["loss_ratio"] == 0 and x["latency_ns"]["p50"] > 0, x
+    check_clean(pid, ("rfc-b", "rfc-g"))
+    print("ok: rfc2544, NDR %d pps, p50 %.0f ns at 10%%"
+          % (r["ndr_pps"], r["latency"][0]["latency_ns"]["p50"]))
+
+
+def main():
+    switch, gen, which = sys.argv[1:4]
+    tmp = tempfile.mkdtemp(prefix="vs-sweeps-smoke-")
+    try:
+        {"scale": scale, "rfc2544": rfc2544}[which](switch, gen, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
