@@ -101,20 +101,7 @@ class MqGuest(vt.Guest):
     def __init__(self, binary, ports, workdir, tag="g", queues=QUEUES,
                  queue_size=vt.QUEUE_SIZE):
         super().__init__(binary, ports, workdir, tag=tag,
-                         queue_size=queue_size)
-        self.queues = queues
-
-    def args(self):
-        a = [self.binary, "-l", "0", "--no-pci", "--in-memory",
-             "--single-file-segments", "--no-telemetry", "--file-prefix",
-             self.prefix, "--log-level", "*:notice"]
-        for i, (_, path, mac) in enumerate(self.spec):
-            a += ["--vdev", f"net_virtio_user{i},path={path},mac={mac},"
-                  f"queue_size={self.queue_size},queues={self.queues}"]
-        # Per queue pair: a full rx ring, a full tx ring and a burst.
-        mbufs = len(self.spec) * self.queues * (2 * self.queue_size + 1024) \
-            + 1023
-        return a + ["--", "--mbufs", str(mbufs)]
+                         queue_size=queue_size, queues=queues)
 
     def udp_stream(self, port, dst, pps, length, flow):
         return self.cmd(f"stream_start port={port} dst={dst} pps={pps} "

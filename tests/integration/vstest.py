@@ -265,8 +265,10 @@ class Guest:
     """A vs-testguest process holding one virtio-user port per entry of
     ports: a list of (switch port name, socket path, MAC)."""
 
-    def __init__(self, binary, ports, workdir, tag="g", queue_size=QUEUE_SIZE):
+    def __init__(self, binary, ports, workdir, tag="g", queue_size=QUEUE_SIZE,
+                 queues=1):
         self.binary = binary
+        self.queues = queues
         self.spec = list(ports)
         self.dir = workdir
         self.tag = tag
@@ -282,9 +284,11 @@ class Guest:
              self.prefix, "--log-level", "*:notice"]
         for i, (_, path, mac) in enumerate(self.spec):
             a += ["--vdev", f"net_virtio_user{i},path={path},mac={mac},"
-                  f"queue_size={self.queue_size}"]
-        # A full rx ring, a full tx ring and a burst per port.
-        mbufs = len(self.spec) * (2 * self.queue_size + 1024) + 1023
+                  f"queue_size={self.queue_size}"
+                  + (f",queues={self.queues}" if self.queues > 1 else "")]
+        # Per queue pair: a full rx ring, a full tx ring and a burst.
+        mbufs = len(self.spec) * self.queues * (2 * self.queue_size + 1024) \
+            + 1023
         return a + ["--", "--mbufs", str(mbufs)]
 
     def start(self, timeout=30):

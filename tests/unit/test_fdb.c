@@ -21,28 +21,6 @@
 
 #include "vs_fdb.h"
 
-/*
- * A fixed-seed PRNG (splitmix64), so that every run exercises the same
- * MACs and a failure reproduces.
- */
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t seed)
-{
-	rng_state = seed;
-}
-
-static uint64_t
-rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* A random unicast MAC: the group bit is cleared, zero is never returned. */
 static uint64_t
 random_mac(void)
@@ -50,7 +28,7 @@ random_mac(void)
 	uint64_t mac;
 
 	do {
-		mac = rng_next() & VS_MAC_MASK & ~1ULL;
+		mac = vs_rng_next() & VS_MAC_MASK & ~1ULL;
 	} while (mac == 0);
 	return mac;
 }
@@ -63,7 +41,7 @@ random_mac(void)
 static uint64_t
 indexed_mac(uint32_t i)
 {
-	return ((rng_next() & 0xffffffULL) << 24) | ((uint64_t)i << 1);
+	return ((vs_rng_next() & 0xffffffULL) << 24) | ((uint64_t)i << 1);
 }
 
 /*
@@ -456,7 +434,7 @@ test_capacity_limit(void)
 	uint64_t macs[CAP_N + 2];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
-	rng_seed(1);
+	vs_rng_seed(1);
 	/* At most 4 per bucket: every FULL below is the max, not a bucket. */
 	pick_macs(fdb, macs, CAP_N + 2, VS_FDB_BUCKET_SLOTS - 1);
 
@@ -598,7 +576,7 @@ test_bucket_full(void)
 	uint32_t pair[2], n = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
-	rng_seed(2);
+	vs_rng_seed(2);
 	/* Collide on purpose: the brute force is what an attacker can do. */
 	same[n++] = indexed_mac(0);
 	vs_fdb_buckets_of(fdb, same[0], pair);
@@ -648,7 +626,7 @@ test_flush(void)
 	uint64_t macs[10];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
-	rng_seed(3);
+	vs_rng_seed(3);
 	pick_macs(fdb, macs, 10, VS_FDB_BUCKET_SLOTS - 1);
 	/* Five on port 1, three on port 2, two on port 3. */
 	for (unsigned int i = 0; i < 10; i++) {
@@ -767,7 +745,7 @@ test_walk(void)
 	unsigned int visited, calls = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
-	rng_seed(4);
+	vs_rng_seed(4);
 	pick_macs(fdb, macs, 20, VS_FDB_BUCKET_SLOTS - 1);
 	vs_fdb_set_time(fdb, 50);
 	/* Ports are i % 7; every fifth entry is static. */
@@ -826,7 +804,7 @@ test_many_random(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fdb);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(macs);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sorted);
-	rng_seed(0x5eed);
+	vs_rng_seed(0x5eed);
 	for (unsigned int i = 0; i < RANDOM_N; i++)
 		macs[i] = random_mac();
 
@@ -925,7 +903,7 @@ test_concurrent_learn(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(macs);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(entries);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(walked);
-	rng_seed(5);
+	vs_rng_seed(5);
 	/* No full bucket, so every MAC must end up stored exactly once. */
 	pick_macs(fdb, macs, distinct, VS_FDB_BUCKET_SLOTS - 1);
 

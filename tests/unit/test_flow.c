@@ -25,22 +25,6 @@
 #define DIM(a) (sizeof(a) / sizeof((a)[0]))
 #define FRAME_MAX 128
 
-/*
- * A fixed-seed PRNG (splitmix64), so that every run uses the same samples
- * and a failure reproduces.
- */
-static uint64_t rng_state;
-
-static uint64_t
-rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* What a test frame carries; build() lays it out on the wire. */
 struct spec {
 	uint8_t dst[6], src[6];
@@ -140,14 +124,14 @@ random_spec(struct spec *s, int ipv, int tags, uint8_t proto)
 
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < 6; i++) {
-		s->dst[i] = (uint8_t)rng_next();
-		s->src[i] = (uint8_t)rng_next();
+		s->dst[i] = (uint8_t)vs_rng_next();
+		s->src[i] = (uint8_t)vs_rng_next();
 	}
 	for (int i = 0; i < 16; i++) {
-		s->sip[i] = (uint8_t)rng_next();
-		s->dip[i] = (uint8_t)rng_next();
+		s->sip[i] = (uint8_t)vs_rng_next();
+		s->dip[i] = (uint8_t)vs_rng_next();
 	}
-	r = rng_next();
+	r = vs_rng_next();
 	s->tags = tags;
 	s->tci = (uint16_t)(r & 0xfff);
 	s->ipv = ipv;
@@ -164,7 +148,7 @@ test_same_flow(void)
 {
 	struct spec a, b;
 
-	rng_state = 1;
+	vs_rng_seed(1);
 	for (int i = 0; i < 64; i++) {
 		random_spec(&a, i & 1 ? 6 : 4, (i >> 1) & 1, i & 4 ? 17 : 6);
 		b = a;
@@ -190,7 +174,7 @@ test_fields_change_hash(void)
 	};
 	unsigned int same = 0, checked = 0;
 
-	rng_state = 2;
+	vs_rng_seed(2);
 	for (unsigned int k = 0; k < DIM(kinds); k++) {
 		for (int i = 0; i < 32; i++) {
 			struct spec base, m;
@@ -236,10 +220,10 @@ test_ether_type(void)
 	uint8_t a[64], b[64];
 	unsigned int same = 0;
 
-	rng_state = 10;
+	vs_rng_seed(10);
 	for (int i = 0; i < 64; i++) {
 		for (unsigned int j = 0; j < sizeof(a); j++)
-			a[j] = (uint8_t)rng_next();
+			a[j] = (uint8_t)vs_rng_next();
 		put16(a + 12, 0x0806);
 		memcpy(b, a, sizeof(b));
 		put16(b + 12, 0x88cc);
@@ -262,7 +246,7 @@ test_ipv4_bad_ihl(void)
 {
 	struct spec s, m;
 
-	rng_state = 11;
+	vs_rng_seed(11);
 	for (uint8_t ihl = 1; ihl < 5; ihl++) {
 		random_spec(&s, 4, 0, 6);
 		s.ihl = ihl;
@@ -282,7 +266,7 @@ test_ipv4_fragments(void)
 {
 	struct spec first, later, whole, mid;
 
-	rng_state = 3;
+	vs_rng_seed(3);
 	for (int i = 0; i < 32; i++) {
 		random_spec(&first, 4, i & 1, i & 2 ? 17 : 6);
 		/* First fragment: MF set, offset 0, the real ports. */
@@ -320,7 +304,7 @@ test_vlan(void)
 {
 	struct spec s, m;
 
-	rng_state = 4;
+	vs_rng_seed(4);
 	for (int i = 0; i < 32; i++) {
 		random_spec(&s, i & 1 ? 6 : 4, 1, 6);
 		/* The inner addresses and ports are hashed. */
@@ -360,7 +344,7 @@ test_ipv6(void)
 {
 	struct spec s, m;
 
-	rng_state = 5;
+	vs_rng_seed(5);
 	for (int i = 0; i < 32; i++) {
 		random_spec(&s, 6, 0, 6);
 		m = s;
@@ -427,16 +411,16 @@ test_pick(void)
 	CU_ASSERT_EQUAL(vs_flow_pick(0x80000000u, 0xfu), 2);
 	CU_ASSERT_EQUAL(vs_flow_pick(0x7fffffffu, 0xfu), 1);
 
-	rng_state = 6;
+	vs_rng_seed(6);
 	for (int i = 0; i < 200000; i++) {
-		uint32_t hash = (uint32_t)rng_next();
-		uint32_t mask = (uint32_t)rng_next();
+		uint32_t hash = (uint32_t)vs_rng_next();
+		uint32_t mask = (uint32_t)vs_rng_next();
 		uint16_t q;
 		uint32_t k;
 
 		/* Sparse masks too, like a port with few queues. */
 		if (i & 1)
-			mask &= (uint32_t)rng_next() & (uint32_t)rng_next();
+			mask &= (uint32_t)vs_rng_next() & (uint32_t)vs_rng_next();
 		q = vs_flow_pick(hash, mask);
 		if (mask == 0) {
 			bad += q != 0;
@@ -462,7 +446,7 @@ check_spread(uint32_t mask, int ipv)
 	double even = (double)FLOWS / n;
 	struct spec s;
 
-	rng_state = 7;
+	vs_rng_seed(7);
 	random_spec(&s, ipv, 0, 6);
 	for (unsigned int f = 0; f < FLOWS; f++) {
 		/* Sequential ports and addresses, as real flows often are. */
@@ -587,7 +571,7 @@ test_bounds_ipv4(void)
 	uint32_t h[81];
 	struct spec s;
 
-	rng_state = 8;
+	vs_rng_seed(8);
 	random_spec(&s, 4, 0, 6);
 	build(&s, frame, sizeof(frame));
 	hash_prefixes(frame, sizeof(frame), h);
@@ -635,7 +619,7 @@ test_bounds_ipv6(void)
 	uint32_t h[81];
 	struct spec s;
 
-	rng_state = 9;
+	vs_rng_seed(9);
 	random_spec(&s, 6, 0, 17);
 	build(&s, frame, sizeof(frame));
 	hash_prefixes(frame, sizeof(frame), h);

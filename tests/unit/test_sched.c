@@ -24,26 +24,10 @@
 /* A value no assignment can produce, to see which entries were written. */
 #define UNSET (-7)
 
-/*
- * A fixed-seed PRNG (splitmix64), so that every run draws the same inputs
- * and a failure reproduces.
- */
-static uint64_t rng_state;
-
-static uint64_t
-rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static unsigned int
 rng_below(unsigned int n)
 {
-	return (unsigned int)(rng_next() % n);
+	return (unsigned int)(vs_rng_next() % n);
 }
 
 /* An unpinned new queue on node with load. */
@@ -514,7 +498,7 @@ test_random_property(void)
 	int a[MAX_Q], b[MAX_Q];
 	unsigned int bad = 0;
 
-	rng_state = 0x5eedULL;
+	vs_rng_seed(0x5eedULL);
 	for (unsigned int round = 0; round < ROUNDS; round++) {
 		enum vs_sched_policy pol = round & 1 ? VS_SCHED_CYCLES :
 						       VS_SCHED_ROUNDROBIN;
@@ -534,7 +518,7 @@ test_random_property(void)
 			node_has[w[i].node] = true;
 		}
 		for (unsigned int i = 0; i < nq; i++) {
-			uint64_t r = rng_next();
+			uint64_t r = vs_rng_next();
 
 			q[i] = (struct vs_sched_queue){
 				.port = (uint16_t)rng_below(8),
@@ -542,7 +526,7 @@ test_random_property(void)
 				.node = flat ? -1 : (int)rng_below(7) - 1,
 				/* Small loads for many ties, some huge. */
 				.load = r & 1 ? rng_below(4) * 10 :
-					(r & 2 ? rng_next() >> 8 : rng_next()),
+					(r & 2 ? vs_rng_next() >> 8 : vs_rng_next()),
 				.pin = !flat && rng_below(5) == 0 ?
 					(int)rng_below(nw) : -1,
 				.cur = (int)rng_below(nw + 2) - 1,
@@ -615,7 +599,7 @@ test_cycles_greedy_bound(void)
 	int a[MAX_Q];
 	unsigned int bad = 0;
 
-	rng_state = 0xc7c1e5ULL;
+	vs_rng_seed(0xc7c1e5ULL);
 	for (unsigned int round = 0; round < ROUNDS; round++) {
 		unsigned int nw = 1 + rng_below(MAX_W);
 		unsigned int nq = 1 + rng_below(MAX_Q);
@@ -623,7 +607,7 @@ test_cycles_greedy_bound(void)
 		struct vs_sched_stats st;
 
 		for (unsigned int i = 0; i < nq; i++) {
-			q[i] = q_new(-1, rng_next() >> 24);
+			q[i] = q_new(-1, vs_rng_next() >> 24);
 			if (q[i].load > max_q)
 				max_q = q[i].load;
 		}

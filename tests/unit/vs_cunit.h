@@ -12,6 +12,7 @@
 #define VS_CUNIT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <CUnit/Basic.h>
@@ -22,6 +23,35 @@ struct vs_cunit_test {
 };
 
 #define VS_CUNIT_DIM(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A fixed-seed PRNG (splitmix64) for the tests' random inputs: every run
+ * draws the same ones, so a failure reproduces. vs_rng_seed() starts a
+ * sequence.
+ */
+static inline uint64_t *
+vs_rng_state(void)
+{
+	static uint64_t state;
+
+	return &state;
+}
+
+static inline void
+vs_rng_seed(uint64_t seed)
+{
+	*vs_rng_state() = seed;
+}
+
+static inline uint64_t
+vs_rng_next(void)
+{
+	uint64_t z = (*vs_rng_state() += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
 
 /* A suite's set-up and clean-up, and each test's; any may be NULL. */
 struct vs_cunit_hooks {
