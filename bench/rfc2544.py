@@ -300,6 +300,7 @@ def gen_arg_parser(doc):
                                  epilog=doc.split("\n", 2)[2])
     ap.add_argument("--switch", default=vb.SWITCH, help="vhostswitch binary")
     ap.add_argument("--gen", default=GEN, help="vs-gen binary")
+    vb.add_c2c_args(ap)
     return ap
 
 
@@ -345,13 +346,19 @@ def main():
     for size in args.sizes.split(","):
         for kind in args.backends.split(","):
             vb.log("%s, %s frames" % (kind, size if size == "imix" else size + "-byte"))
+            # The CPUs' round trip, while neither of them polls.
+            pre = vb.c2c_settle(args)
             backend = Backend(kind, args.switch, echo=args.echo)
             try:
                 gen = Gen(args.gen, backend.socks, ring=args.ring,
                           roles="both,both" if args.bidir else "gen,sink")
-                results.append(Search(args, backend, gen, size).run())
+                res = Search(args, backend, gen, size).run()
             finally:
                 backend.stop()
+            res.update(pre)
+            res["c2c_rtt_ns_after"] = vb.c2c_rtt_ns(args.c2c)
+            vb.log("  c2c %s ns before/after the search" % vb.fmt_c2c(res))
+            results.append(res)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump({"tool": "rfc2544.py", "time": stamp,

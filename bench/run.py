@@ -65,7 +65,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsbench import (MAC0, MAC1, ROOT, SWITCH, Proc, Telemetry,  # noqa: E402
-                     cleanup_prefix, frontend_bytes_per_packet, frontend_rates, gnuplot,
+                     add_c2c_args, c2c_rtt_ns, c2c_settle, cleanup_prefix, fmt_c2c,
+                     frontend_bytes_per_packet, frontend_rates, gnuplot,
                      lcore_totals, log, start_testpmd_backend,
                      start_testpmd_frontend, start_traffic, start_vhostswitch,
                      StatsPoller,
@@ -692,6 +693,7 @@ def sweep(args):
     for size in sizes:
         for rnd in range(1, args.rounds + 1):
             for kind in backends:
+                pre = c2c_settle(args)
                 t0 = time.time()
                 try:
                     res = run_one(kind, size, args)
@@ -703,6 +705,8 @@ def sweep(args):
                         % (rnd, size, res["backend"], str(e).splitlines()[0] if str(e) else e))
                 res["round"] = rnd
                 res["time"] = t0
+                res.update(pre)
+                res["c2c_rtt_ns_after"] = c2c_rtt_ns(args.c2c)
                 runs.append(res)
                 with open(os.path.join(sweep_dir, "runs", "%s-r%d-%s.json"
                                        % (size, rnd, res["backend"])), "w") as f:
@@ -710,11 +714,11 @@ def sweep(args):
                 if "error" not in res:
                     cyc = res.get("busy_cycles_per_packet")
                     log("round %d size %-4s %-15s frontend %7.3f Mpps   %s cycles/pkt   "
-                        "busy %s   %s-bound" % (
+                        "busy %s   %s-bound   c2c %s ns" % (
                             rnd, size, res["backend"], res["frontend_rx_pps"] / 1e6,
                             "%.1f" % cyc if cyc else "-",
                             "%.0f%%" % (100 * res["busy_share"]) if res.get("busy_share") is not None else "-",
-                            res["limited_by"] or "?"))
+                            res["limited_by"] or "?", fmt_c2c(res)))
     names = [make_backend(k, args).name for k in backends]
     summary = summarize(runs, names, sizes, args.rounds)
     info["finished"] = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
@@ -755,6 +759,7 @@ def main():
                     "under bench/results)")
     ap.add_argument("--json", help="also write the sweep's summary and runs to this file")
     ap.add_argument("--plot", action="store_true", help="draw plot.png with gnuplot")
+    add_c2c_args(ap)
     ap.add_argument("--echo", action="store_true", help="show the backends' output")
     ap.add_argument("--report", action="store_true",
                     help="write bench/RESULTS.md from the newest sweep of each topology "

@@ -57,6 +57,8 @@ def start_switch(binary, n, workdir, fdb_size):
 
 
 def one(args, n, m):
+    # The CPUs' round trip, while neither of them polls.
+    pre = vb.c2c_settle(args)
     d = tempfile.mkdtemp(prefix="vs-scale-")
     proc, prefix, socks = start_switch(args.switch, n, d,
                                        max(65536, 2 * (m + n)))
@@ -89,17 +91,19 @@ def one(args, n, m):
                "busy_cycles_per_packet": cyc, "busy_share": share,
                "switch_drops": drops,
                "latency_ns": res["latency_ns"], "switch_info": fdb}
-        vb.log("N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
-               "  %s busy%s"
-               % (n, macs * gens, res["tx_pps"], res["rx_pps"],
-                  100 * res["loss_ratio"], "-" if cyc is None else "%.1f" % cyc,
-                  "-" if share is None else "%.0f%%" % (100 * share),
-                  "  switch drops %s" % drops if drops else ""))
-        return row
     finally:
         proc.stop()
         vb.cleanup_prefix(prefix)
         shutil.rmtree(d, ignore_errors=True)
+    row.update(pre)
+    row["c2c_rtt_ns_after"] = vb.c2c_rtt_ns(args.c2c)
+    vb.log("N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
+           "  %s busy  c2c %s ns%s"
+           % (n, row["macs"], row["tx_pps"], row["rx_pps"],
+              100 * row["loss_ratio"], "-" if cyc is None else "%.1f" % cyc,
+              "-" if share is None else "%.0f%%" % (100 * share),
+              vb.fmt_c2c(row), "  switch drops %s" % drops if drops else ""))
+    return row
 
 
 def plot(path):

@@ -49,6 +49,7 @@ MAC0 = "02:00:00:00:00:01"
 MAC1 = "02:00:00:00:00:02"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SWITCH = os.path.join(ROOT, "build", "vhostswitch")
+C2C = os.path.join(ROOT, "build", "bench", "vs-c2c")
 HUGEPAGES = "/dev/hugepages"
 
 # The simple IMIX (64, 594 and 1518 bytes, 7:4:1) as frames circulating in
@@ -372,3 +373,48 @@ def gnuplot(directory, name, script):
             return os.path.join(directory, name + ".png")
     log("plot: gnuplot failed: " + r.stderr.strip())
     return None
+
+
+def c2c_rtt_ns(binary=C2C, cpus=(0, 1)):
+    """The round trip of one cache line between two CPUs (vs-c2c), in ns,
+    or None when vs-c2c is not built or cannot run there. A switch and its
+    guests talk through shared lines, so this bounds every figure; on a VM
+    it depends on where the host runs the vCPUs, and that changes."""
+    if not binary or not os.access(binary, os.X_OK):
+        return None
+    try:
+        r = subprocess.run([binary, str(cpus[0]), str(cpus[1]), "100000"],
+                           capture_output=True, text=True, timeout=30)
+        return json.loads(r.stdout)["rtt_ns"] if r.returncode == 0 else None
+    except (OSError, ValueError, KeyError, subprocess.TimeoutExpired):
+        return None
+
+
+def add_c2c_args(ap):
+    """--c2c, --c2c-max and --c2c-wait, for c2c_settle()."""
+    ap.add_argument("--c2c", default=C2C, help="vs-c2c binary (records the"
+                    " CPUs' cache-line round trip with each run)")
+    ap.add_argument("--c2c-max", type=float, default=0, metavar="NS",
+                    help="before each run, wait until that round trip is at"
+                         " most NS (default 0: do not wait)")
+    ap.add_argument("--c2c-wait", type=float, default=60, metavar="SEC",
+                    help="the longest wait for --c2c-max (default 60)")
+
+
+def c2c_settle(args):
+    """Before a run: the CPUs' round trip, after waiting (up to
+    args.c2c_wait seconds) for it to be at most args.c2c_max, if given.
+    Returns the fields a run records."""
+    t0 = time.time()
+    rtt = c2c_rtt_ns(args.c2c)
+    while (args.c2c_max and rtt is not None and rtt > args.c2c_max
+           and time.time() - t0 < args.c2c_wait):
+        time.sleep(0.5)
+        rtt = c2c_rtt_ns(args.c2c)
+    return {"c2c_rtt_ns": rtt, "c2c_waited_s": round(time.time() - t0, 1)}
+
+
+def fmt_c2c(res):
+    """A run's CPU round trip before/after it, for the logs: "105/98"."""
+    return "/".join("%.0f" % v if v is not None else "-"
+                    for v in (res.get("c2c_rtt_ns"), res.get("c2c_rtt_ns_after")))

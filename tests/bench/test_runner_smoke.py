@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """bench/run.py, one round, the vhostswitch backend, a second of traffic:
-the JSON has a frontend rate and busy cycles per packet, and nothing of the
-run is left behind (processes, hugepage files, runtime directories)."""
+the JSON has a frontend rate, busy cycles per packet and the CPUs' cache
+line round trip before and after the run, and nothing of the run is left
+behind (processes, hugepage files, runtime directories).
+
+usage: test_runner_smoke.py VHOSTSWITCH VS_C2C"""
 
 import glob
 import json
@@ -17,7 +20,7 @@ RUNNER = os.path.join(HERE, "..", "..", "bench", "run.py")
 
 
 def main():
-    switch = sys.argv[1]
+    switch, c2c = sys.argv[1:3]
     tmp = tempfile.mkdtemp(prefix="vs-runner-smoke-")
     try:
         out = os.path.join(tmp, "sweep.json")
@@ -25,7 +28,7 @@ def main():
                               "--backends", "vhostswitch", "--sizes", "64",
                               "--rounds", "1", "--duration", "1", "--warmup", "0",
                               "--results-dir", os.path.join(tmp, "sweep"),
-                              "--json", out])
+                              "--c2c", c2c, "--json", out])
         rc = p.wait(150)
         assert rc == 0, "run.py exited %d" % rc
         with open(out) as f:
@@ -36,12 +39,23 @@ def main():
         assert "error" not in run, run.get("error")
         assert run["frontend_rx_pps"] > 0, run
         assert run["busy_cycles_per_packet"] and run["busy_cycles_per_packet"] > 0, run
+        for k in ("c2c_rtt_ns", "c2c_rtt_ns_after"):
+            assert isinstance(run[k], float) and run[k] > 0, (k, run.get(k))
+        assert run["c2c_waited_s"] < 5, run["c2c_waited_s"]
         assert os.path.exists(os.path.join(tmp, "sweep", "runs", "64-r1-vhostswitch.json"))
         summ = data["summary"]["sizes"]["64"]["vhostswitch"]
         assert summ["mpps"]["median"] > 0, summ
         tag = "vsrun-*-%d-*" % p.pid
         left = glob.glob("/dev/hugepages/" + tag) + glob.glob("/var/run/dpdk/" + tag)
         assert not left, "left behind: %s" % left
+        # vs-c2c itself: a figure, and one-line refusals of bad arguments.
+        r = subprocess.run([c2c, "0", "1", "1000"], capture_output=True, text=True)
+        assert r.returncode == 0 and json.loads(r.stdout)["rtt_ns"] > 0, r
+        for bad, msg in ((["0", "0"], "vs-c2c: the two CPUs must differ\n"),
+                         (["0", "x"], "usage: vs-c2c [CPU_A CPU_B [ROUND_TRIPS]]\n"),
+                         (["0", "1", "0"], "usage: vs-c2c [CPU_A CPU_B [ROUND_TRIPS]]\n")):
+            r = subprocess.run([c2c] + bad, capture_output=True, text=True)
+            assert (r.returncode, r.stdout, r.stderr) == (2, "", msg), (bad, r)
         print("ok: %.3f Mpps, %.0f busy cycles/packet"
               % (run["frontend_rx_pps"] / 1e6, run["busy_cycles_per_packet"]))
     finally:

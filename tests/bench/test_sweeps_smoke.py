@@ -4,7 +4,7 @@
 holds what they measured, the scale sweep's plot is drawn, and nothing of
 the runs is left behind (processes, hugepage files, runtime directories).
 
-usage: test_sweeps_smoke.py VHOSTSWITCH VS_GEN scale|rfc2544
+usage: test_sweeps_smoke.py VHOSTSWITCH VS_GEN VS_C2C scale|rfc2544
 """
 
 import glob
@@ -34,9 +34,16 @@ def check_clean(pid, kinds):
     assert not left, "left behind: %s" % left
 
 
-def scale(switch, gen, tmp):
+def check_c2c(res):
+    """The CPUs' round trip was measured before and after."""
+    for k in ("c2c_rtt_ns", "c2c_rtt_ns_after"):
+        assert isinstance(res[k], float) and res[k] > 0, (k, res.get(k))
+
+
+def scale(switch, gen, c2c, tmp):
     out = os.path.join(tmp, "scale.json")
-    pid = run("scale.py", ["--switch", switch, "--gen", gen, "--guests", "2",
+    pid = run("scale.py", ["--switch", switch, "--gen", gen, "--c2c", c2c,
+                           "--guests", "2",
                            "--macs", "1,50", "--rate", "200000",
                            "--duration", "1", "--out", out], 240)
     with open(out) as f:
@@ -45,6 +52,7 @@ def scale(switch, gen, tmp):
     runs = data["runs"]
     assert [(r["guests"], r["macs"]) for r in runs] == [(2, 1), (2, 50)], runs
     for r in runs:
+        check_c2c(r)
         assert r["loss_ratio"] == 0, r
         assert r["rx_pps"] > 0 and r["busy_cycles_per_packet"] > 0, r
     # 50 generated sources, the generator's own MAC and the sink's.
@@ -61,10 +69,10 @@ def scale(switch, gen, tmp):
           % tuple(r["busy_cycles_per_packet"] for r in runs))
 
 
-def rfc2544(switch, gen, tmp):
+def rfc2544(switch, gen, c2c, tmp):
     out = os.path.join(tmp, "rfc.json")
     rate = 100000
-    pid = run("rfc2544.py", ["--switch", switch, "--gen", gen,
+    pid = run("rfc2544.py", ["--switch", switch, "--gen", gen, "--c2c", c2c,
                              "--backends", "vhostswitch", "--sizes", "64",
                              "--max-rate", str(rate), "--trial", "1",
                              "--latency-trial", "1", "--out", out], 240)
@@ -72,6 +80,7 @@ def rfc2544(switch, gen, tmp):
         res = json.load(f)["results"]
     assert len(res) == 1, res
     r = res[0]
+    check_c2c(r)
     # The top of the search passes at once: NDR and PDR are that rate.
     assert r["ndr_pps"] == rate and r["pdr_pps"] == rate, r
     assert [t["purpose"] for t in r["trials"]] == ["ndr", "lat10", "lat50",
@@ -86,10 +95,10 @@ def rfc2544(switch, gen, tmp):
 
 
 def main():
-    switch, gen, which = sys.argv[1:4]
+    switch, gen, c2c, which = sys.argv[1:5]
     tmp = tempfile.mkdtemp(prefix="vs-sweeps-smoke-")
     try:
-        {"scale": scale, "rfc2544": rfc2544}[which](switch, gen, tmp)
+        {"scale": scale, "rfc2544": rfc2544}[which](switch, gen, c2c, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
