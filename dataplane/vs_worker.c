@@ -44,6 +44,13 @@
 
 #define VS_PREFETCH_AHEAD 3
 
+/*
+ * From this many FDB entries on, the bridge reads a burst's addresses in
+ * a first pass and prefetches their buckets (bridge_prefetch); below, the
+ * table's lines touched stay in the core's cache.
+ */
+#define VS_BRIDGE_PREFETCH_MIN 4096
+
 static inline void
 ctr_add(uint64_t *ctr, uint64_t v)
 {
@@ -438,23 +445,39 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 {
 	struct vs_port_counters *ic = &w->ctrs[in->index];
 	uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
+	/* A small table stays in cache: then the first pass only costs. */
+	const bool big = vs_fdb_count(w->fdb) >= VS_BRIDGE_PREFETCH_MIN;
 	uint64_t srcs[VS_BURST], dsts[VS_BURST];
 	enum vs_l2_action action = VS_L2_FLOOD;
 	uint16_t out = 0;
 	uint64_t bytes = 0;
 
-	bridge_prefetch(w->fdb, pkts, n, srcs, dsts);
+	if (big)
+		bridge_prefetch(w->fdb, pkts, n, srcs, dsts);
+	else
+		for (uint16_t i = 0; i < VS_PREFETCH_AHEAD && i < n; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint64_t src, dst;
 
+		if (!big && i + VS_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + VS_PREFETCH_AHEAD],
+						       void *));
 		bytes += m->pkt_len;
 		if (unlikely(m->data_len < VS_ETH_HDR_LEN)) {
 			drop(w, in->index, VS_DROP_RUNT, m);
 			continue;
 		}
-		src = srcs[i];
-		dst = dsts[i];
+		if (big) {
+			src = srcs[i];
+			dst = dsts[i];
+		} else {
+			const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+
+			dst = load_mac(frame);
+			src = load_mac(frame + 6);
+		}
 		if (src != last_src) {
 			enum vs_fdb_learn_result r;
 
