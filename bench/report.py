@@ -146,6 +146,28 @@ def table(summary):
                 ", ".join("%s %d" % kv for kv in e.get("limited_counts", {}).items())
                 + (" (%d failed)" % e["errors"] if e["errors"] else ""))
                 + (" %s |" % ("%.0f" % bpp["median"] if bpp else "-") if imix else ""))
+        if any("fast" in e for e in per.values()):
+            out.append(fast_table(per, base))
+    return "\n".join(out)
+
+
+def fast_table(per, base):
+    """The same figures over the fast-placed runs only (runner.FAST_C2C_NS)."""
+    import run as runner
+    out = ["\nOnly the runs with the CPUs' cache-line round trip at most %d ns "
+           "before and after them (fast placement of the vCPUs); ratios from the "
+           "rounds where both backends were fast-placed:\n" % runner.FAST_C2C_NS,
+           "| backend | fast runs | Mpps | cycles/pkt | Mpps ratio to %s "
+           "| cycles ratio to %s |" % (base, base),
+           "|---|---|---|---|---|---|"]
+    for b, e in per.items():
+        f = e.get("fast")
+        if not f:
+            continue
+        out.append("| %s | %d | %s | %s | %s | %s |" % (
+            b, f["runs"], cell(f["mpps"], "%.3f"), cell(f["cycles_per_packet"], "%.0f"),
+            "1" if b == base else cell(f.get("mpps_ratio"), "%.2f"),
+            "1" if b == base else cell(f.get("cycles_ratio"), "%.2f")))
     return "\n".join(out)
 
 

@@ -556,9 +556,21 @@ def limit(run):
     return run.get("limited_by") or "?"
 
 
+# A run counts as fast-placed when the CPUs' cache-line round trip was at
+# most this before and after it (vs-c2c; bench/RESULTS.md on the two modes).
+FAST_C2C_NS = 200
+
+
+def fast_placed(run):
+    a, b = run.get("c2c_rtt_ns"), run.get("c2c_rtt_ns_after")
+    return a is not None and b is not None and max(a, b) <= FAST_C2C_NS
+
+
 def summarize(runs, backends, sizes, rounds):
     """Medians and min-max per (size, backend); ratios to the baseline
-    (testpmd when it ran, else the last backend) taken within each round."""
+    (testpmd when it ran, else the last backend) taken within each round.
+    Where the runs recorded the CPUs' round trip, the same again over the
+    fast-placed runs only ("fast"), ratios from rounds where both were."""
     names = list(dict.fromkeys(r["backend"] for r in runs))
     order = [b for b in backends if b in names] + [b for b in names if b not in backends]
     base = "testpmd" if "testpmd" in order else order[-1]
@@ -576,21 +588,35 @@ def summarize(runs, backends, sizes, rounds):
                                       for k in sorted(set(limit(r) for r in mine))},
                    "errors": len([r for r in runs if r["size"] == size and r["backend"] == b
                                   and "error" in r])}
+            fm = [r for r in mine if fast_placed(r)]
+            if any(r.get("c2c_rtt_ns") is not None for r in mine):
+                ent["fast"] = {"runs": len(fm),
+                               "mpps": spread([r["frontend_rx_pps"] / 1e6 for r in fm]),
+                               "cycles_per_packet": spread([r.get("busy_cycles_per_packet")
+                                                            for r in fm])}
             if b != base:
-                rr, cr = [], []
+                rr, cr, frr, fcr = [], [], [], []
                 for rnd in range(1, rounds + 1):
                     a = [r for r in mine if r["round"] == rnd]
                     z = [r for r in runs if r["round"] == rnd and r["size"] == size
                          and r["backend"] == base and "error" not in r]
                     if a and z:
+                        both = fast_placed(a[0]) and fast_placed(z[0])
                         rr.append(a[0]["frontend_rx_pps"] / z[0]["frontend_rx_pps"])
+                        if both:
+                            frr.append(rr[-1])
                         ca, cz = a[0].get("busy_cycles_per_packet"), z[0].get("busy_cycles_per_packet")
                         if ca and cz:
                             cr.append(ca / cz)
+                            if both:
+                                fcr.append(cr[-1])
                 ent["mpps_ratio"] = spread(rr)
                 ent["mpps_ratios"] = rr
                 ent["cycles_ratio"] = spread(cr)
                 ent["cycles_ratios"] = cr
+                if "fast" in ent:
+                    ent["fast"].update(mpps_ratio=spread(frr), mpps_ratios=frr,
+                                       cycles_ratio=spread(fcr), cycles_ratios=fcr)
             per[b] = ent
         out["sizes"][size] = per
     return out

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""bench/run.py's summary of a sweep, on runs written out here: medians
+over all runs, and over the fast-placed ones only (the CPUs' cache-line
+round trip at most FAST_C2C_NS before and after), with ratios to the
+baseline from the rounds where both sides were fast-placed."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "bench"))
+import run  # noqa: E402
+
+
+def one(backend, rnd, mpps, cycles, c2c):
+    return {"backend": backend, "size": "64", "round": rnd,
+            "frontend_rx_pps": mpps * 1e6, "busy_cycles_per_packet": cycles,
+            "busy_share": 0.99, "c2c_rtt_ns": c2c[0], "c2c_rtt_ns_after": c2c[1]}
+
+
+def main():
+    fast, slow, flip = (90.0, 110.0), (350.0, 360.0), (100.0, 340.0)
+    runs = [
+        one("vhostswitch", 1, 16.0, 160, fast), one("testpmd", 1, 15.0, 170, fast),
+        one("vhostswitch", 2, 8.0, 300, flip), one("testpmd", 2, 15.5, 165, fast),
+        one("vhostswitch", 3, 15.0, 170, fast), one("testpmd", 3, 7.5, 320, slow),
+        one("vhostswitch", 4, 14.0, 175, fast), one("testpmd", 4, 14.0, 175, fast),
+    ]
+    s = run.summarize(runs, ["vhostswitch", "testpmd"], ["64"], 4)
+    vs, tp = s["sizes"]["64"]["vhostswitch"], s["sizes"]["64"]["testpmd"]
+    assert s["baseline"] == "testpmd", s["baseline"]
+    # All runs: four each, ratios from every round.
+    assert vs["mpps"]["n"] == 4 and vs["mpps"]["min"] == 8.0, vs["mpps"]
+    assert [round(x, 4) for x in vs["cycles_ratios"]] == \
+        [round(x, 4) for x in (160 / 170, 300 / 165, 170 / 320, 1.0)], vs["cycles_ratios"]
+    # Fast-placed: vhostswitch's round 2 flipped during the run, testpmd's
+    # round 3 was slow throughout; both rounds leave the ratios.
+    assert vs["fast"]["runs"] == 3 and tp["fast"]["runs"] == 3, (vs["fast"], tp["fast"])
+    assert vs["fast"]["cycles_per_packet"] == {"median": 170, "min": 160, "max": 175,
+                                               "n": 3}, vs["fast"]
+    assert tp["fast"]["mpps"]["median"] == 15.0, tp["fast"]
+    assert vs["fast"]["mpps_ratios"] == [16.0 / 15.0, 1.0], vs["fast"]["mpps_ratios"]
+    assert vs["fast"]["cycles_ratios"] == [160 / 170, 1.0], vs["fast"]["cycles_ratios"]
+    # Runs without the figure (sweeps older than vs-c2c) get no fast entry.
+    old = [{k: v for k, v in r.items() if not k.startswith("c2c")} for r in runs]
+    s = run.summarize(old, ["vhostswitch", "testpmd"], ["64"], 4)
+    assert "fast" not in s["sizes"]["64"]["vhostswitch"], s["sizes"]["64"]
+    print("ok: summary over all and over fast-placed runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
