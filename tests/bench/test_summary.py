@@ -3,14 +3,19 @@
 """bench/run.py's summary of a sweep, on runs written out here: medians
 over all runs, and over the fast-placed ones only (the CPUs' cache-line
 round trip at most FAST_C2C_NS before and after), with ratios to the
-baseline from the rounds where both sides were fast-placed."""
+baseline from the rounds where both sides were fast-placed. Then the wait
+for a fast placement (vsbench.c2c_settle) with the real vs-c2c.
 
+usage: test_summary.py VS_C2C"""
+
+import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "bench"))
 import run  # noqa: E402
+import vsbench  # noqa: E402
 
 
 def one(backend, rnd, mpps, cycles, c2c):
@@ -46,7 +51,19 @@ def main():
     old = [{k: v for k, v in r.items() if not k.startswith("c2c")} for r in runs]
     s = run.summarize(old, ["vhostswitch", "testpmd"], ["64"], 4)
     assert "fast" not in s["sizes"]["64"]["vhostswitch"], s["sizes"]["64"]
-    print("ok: summary over all and over fast-placed runs")
+
+    # No limit: one measurement, no wait. An impossible limit: measurements
+    # until --c2c-wait ran out, and the last figure kept.
+    c2c = sys.argv[1]
+    got = vsbench.c2c_settle(argparse.Namespace(c2c=c2c, c2c_max=0, c2c_wait=60))
+    assert got["c2c_rtt_ns"] > 0 and got["c2c_waited_s"] < 1, got
+    got = vsbench.c2c_settle(argparse.Namespace(c2c=c2c, c2c_max=0.001, c2c_wait=1.5))
+    assert got["c2c_rtt_ns"] > 0 and 1.5 <= got["c2c_waited_s"] < 4, got
+    # Not built: no figure, and no wait for one.
+    got = vsbench.c2c_settle(argparse.Namespace(c2c="/nonexistent/vs-c2c",
+                                                c2c_max=100, c2c_wait=60))
+    assert got["c2c_rtt_ns"] is None and got["c2c_waited_s"] < 1, got
+    print("ok: summary over all and over fast-placed runs; c2c_settle")
     return 0
 
 
