@@ -351,7 +351,7 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 		vs_val_add_u64(o, "rx_queues", ei.nb_rxq);
 		vs_val_add_u64(o, "tx_queues", ei.nb_txq);
 		vs_val_add_str(o, "tx_queue_mode", ei.txq_per_worker ? "per worker" : "per rx queue");
-		add_offloads(o, ei.offload, ei.tx_offloads);
+		add_offloads(o, ei.offload, port->tx_offloads);
 		x = vs_val_add_obj(o, "xstats");
 		vs_eth_xstats(port, add_xstat, x);
 	}

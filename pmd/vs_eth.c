@@ -329,10 +329,6 @@ port_id_used(const struct vs_port *port, void *arg)
 }
 
 /*
- * Configures queues, offloads and MTU and starts the device. The device
- * must be stopped. 0 or -errno with the reason in err.
- */
-/*
  * The bytes a frame carries beyond its MTU on this device, counted the
  * way ethdev checks an MTU against max_rx_pktlen: the device's own figure
  * (max_rx_pktlen - max_mtu) where it gives one, else an Ethernet header
@@ -346,6 +342,21 @@ eth_overhead(const struct rte_eth_dev_info *info)
 	return RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
 }
 
+/* The largest MTU the device takes: max_mtu, less where its frames are shorter. */
+static uint32_t
+eth_mtu_max(const struct rte_eth_dev_info *info)
+{
+	uint32_t over = eth_overhead(info);
+
+	if (info->max_rx_pktlen <= over)
+		return info->max_mtu;
+	return RTE_MIN((uint32_t)info->max_mtu, info->max_rx_pktlen - over);
+}
+
+/*
+ * Configures queues, offloads and MTU and starts the device. The device
+ * must be stopped. 0 or -errno with the reason in err.
+ */
 static int
 eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 {
@@ -367,7 +378,7 @@ eth_setup(struct vs_port *port, uint16_t mtu, char *err, size_t errlen)
 	if (mtu < info.min_mtu || mtu > info.max_mtu || frame > info.max_rx_pktlen) {
 		snprintf(err, errlen, "MTU %u is outside what %s takes (%u to %u)",
 			 mtu, ep->dev_name, RTE_MAX(info.min_mtu, (uint16_t)68),
-			 RTE_MIN(info.max_mtu, info.max_rx_pktlen - eth_overhead(&info)));
+			 eth_mtu_max(&info));
 		return -EINVAL;
 	}
 	if (ep->nb_rxq > info.max_rx_queues) {
@@ -533,10 +544,7 @@ vs_eth_port_create(const struct vs_eth_params *params, char *err, size_t errlen)
 
 		if (rte_eth_dev_info_get(pid, &info) == 0) {
 			find_kernel_iface(ep, info.driver_name);
-			mtu = RTE_MIN(mtu, info.max_mtu);
-			if (info.max_rx_pktlen > eth_overhead(&info))
-				mtu = (uint16_t)RTE_MIN((uint32_t)mtu,
-							info.max_rx_pktlen - eth_overhead(&info));
+			mtu = (uint16_t)RTE_MIN((uint32_t)mtu, eth_mtu_max(&info));
 		}
 		if (eth_setup(port, mtu, err, errlen) != 0)
 			goto fail_port;
@@ -633,7 +641,6 @@ vs_eth_port_info(const struct vs_port *port, struct vs_eth_info *info)
 	info->nb_txq = ep->nb_txq;
 	info->txq_per_worker = ep->txq_per_worker;
 	info->offload = ep->offload;
-	info->tx_offloads = port->tx_offloads;
 	info->lsc_interrupt = ep->lsc;
 	info->link_changes = __atomic_load_n(&ep->link_changes, __ATOMIC_RELAXED);
 	/* The link as the switch sees it (af_packet: the kernel's carrier). */

@@ -72,7 +72,6 @@ struct vs_eth_info {
 	uint16_t nb_txq;
 	bool txq_per_worker;
 	bool offload;        /* the device's tx offloads may be used */
-	uint32_t tx_offloads; /* VS_OL_* the device does */
 	bool link_up;
 	uint32_t link_speed; /* Mb/s */
 	bool lsc_interrupt;
