@@ -150,7 +150,8 @@ int
 vs_offload_sw_csum(struct rte_mbuf *m)
 {
 	uint64_t f = m->ol_flags, l4req = f & RTE_MBUF_F_TX_L4_MASK;
-	uint32_t l3off = m->l2_len, l4off = l3off + m->l3_len, l4len, sum;
+	uint32_t l3off = m->l2_len, l4off = l3off + m->l3_len, l4len = 0, phdr = 0, sum;
+	struct rte_ipv4_hdr *ip4 = NULL;
 	uint16_t *field, ck;
 
 	if (f & RTE_MBUF_F_TX_TCP_SEG)
@@ -171,30 +172,14 @@ vs_offload_sw_csum(struct rte_mbuf *m)
 		return -EINVAL;
 
 	if (f & RTE_MBUF_F_TX_IPV4) {
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
-								  l3off);
-		uint32_t iplen = rte_be_to_cpu_16(ip->total_length);
+		uint32_t iplen;
 
+		ip4 = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3off);
+		iplen = rte_be_to_cpu_16(ip4->total_length);
 		if (iplen < m->l3_len || l3off + iplen > m->pkt_len)
 			return -EINVAL;
 		l4len = iplen - m->l3_len;
-		if (field != NULL) {
-			if (raw_sum(m, l4off, l4len, &sum) != 0)
-				return -EINVAL;
-			/* The field must not count: take its current value out. */
-			sum += (uint16_t)~*field;
-			sum += rte_ipv4_phdr_cksum(ip, 0);
-			sum = (sum & 0xffff) + (sum >> 16);
-			sum = (sum & 0xffff) + (sum >> 16);
-			ck = (uint16_t)~sum;
-			if (ck == 0 && l4req == RTE_MBUF_F_TX_UDP_CKSUM)
-				ck = 0xffff;
-			*field = ck;
-		}
-		if (f & RTE_MBUF_F_TX_IP_CKSUM) {
-			ip->hdr_checksum = 0;
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
-		}
+		phdr = rte_ipv4_phdr_cksum(ip4, 0);
 	} else if (f & RTE_MBUF_F_TX_IPV6) {
 		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
 								  l3off);
@@ -204,22 +189,29 @@ vs_offload_sw_csum(struct rte_mbuf *m)
 		if (m->l3_len < sizeof(*ip) || plen < ext || l4off + plen - ext > m->pkt_len)
 			return -EINVAL;
 		l4len = plen - ext;
-		if (field != NULL) {
-			if (raw_sum(m, l4off, l4len, &sum) != 0)
-				return -EINVAL;
-			sum += (uint16_t)~*field;
-			/* Its payload length is the L4 length only without extensions. */
-			sum += rte_ipv6_phdr_cksum(ip, 0) + (uint16_t)~rte_cpu_to_be_16((uint16_t)plen) +
-			       rte_cpu_to_be_16((uint16_t)l4len);
-			sum = (sum & 0xffff) + (sum >> 16);
-			sum = (sum & 0xffff) + (sum >> 16);
-			ck = (uint16_t)~sum;
-			if (ck == 0 && l4req == RTE_MBUF_F_TX_UDP_CKSUM)
-				ck = 0xffff;
-			*field = ck;
-		}
+		/* Its payload length is the L4 length only without extensions. */
+		phdr = (uint32_t)rte_ipv6_phdr_cksum(ip, 0) +
+		       (uint16_t)~rte_cpu_to_be_16((uint16_t)plen) +
+		       rte_cpu_to_be_16((uint16_t)l4len);
 	} else if (field != NULL) {
 		return -EINVAL;
+	}
+	if (field != NULL) {
+		if (raw_sum(m, l4off, l4len, &sum) != 0)
+			return -EINVAL;
+		/* The field must not count: take its current value out. */
+		sum += (uint16_t)~*field;
+		sum += phdr;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ck = (uint16_t)~sum;
+		if (ck == 0 && l4req == RTE_MBUF_F_TX_UDP_CKSUM)
+			ck = 0xffff;
+		*field = ck;
+	}
+	if (ip4 != NULL && (f & RTE_MBUF_F_TX_IP_CKSUM)) {
+		ip4->hdr_checksum = 0;
+		ip4->hdr_checksum = rte_ipv4_cksum(ip4);
 	}
 	m->ol_flags &= ~(RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM);
 	return 0;
