@@ -96,6 +96,9 @@ vs_vhost_disabled_features(bool offload)
 	       (1ULL << VIRTIO_NET_F_GUEST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO4);
 }
 
+/* The receive flags rte_vhost puts on a frame whose header asks for work. */
+#define VS_VHOST_RX_OL_FLAGS (RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_LRO)
+
 /*
  * Turns the guest's offload requests in a burst into the switch's tx
  * request (vs_offload.h); drops what cannot be completed. Returns the
@@ -110,7 +113,7 @@ rx_offloads(struct vs_vhost_port *vp, uint16_t qid, struct rte_mbuf **pkts,
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if ((m->ol_flags & (RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_LRO)) &&
+		if ((m->ol_flags & VS_VHOST_RX_OL_FLAGS) &&
 		    vs_offload_from_virtio(m) != 0) {
 			__atomic_store_n(&vp->q[qid].rx_bad_offload,
 					 vp->q[qid].rx_bad_offload + 1, __ATOMIC_RELAXED);
@@ -160,7 +163,7 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 
 			for (uint16_t i = 0; i < got; i++)
 				any |= pkts[i]->ol_flags;
-			if (unlikely(any & (RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_LRO)))
+			if (unlikely(any & VS_VHOST_RX_OL_FLAGS))
 				got = rx_offloads(vp, qid, pkts, got);
 		}
 		return got;
