@@ -397,11 +397,28 @@ load_mac(const uint8_t *p)
 	return rte_le_to_cpu_64(v) & VS_MAC_MASK;
 }
 
+/* Prefetches the first frames' headers of a burst. */
+static inline void
+prefetch_headers(struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < VS_PREFETCH_AHEAD && i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+}
+
+/* At frame i, prefetches the header VS_PREFETCH_AHEAD frames on. */
+static inline void
+prefetch_header_ahead(struct rte_mbuf **pkts, uint16_t n, uint16_t i)
+{
+	if (i + VS_PREFETCH_AHEAD < n)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + VS_PREFETCH_AHEAD], void *));
+}
+
 /*
  * Reads the addresses of a burst's frames into src/dst and starts loading
  * the FDB bucket of each new address, so that the lookups that follow
  * overlap their cache misses instead of waiting for them one by one.
  * A runt's addresses are left unread: the second pass drops it first.
+ * The caller has prefetched the first headers.
  */
 static inline void
 bridge_prefetch(const struct vs_fdb *fdb, struct rte_mbuf **pkts, uint16_t n,
@@ -409,15 +426,11 @@ bridge_prefetch(const struct vs_fdb *fdb, struct rte_mbuf **pkts, uint16_t n,
 {
 	uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
 
-	for (uint16_t i = 0; i < VS_PREFETCH_AHEAD && i < n; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 		const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 
-		if (i + VS_PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + VS_PREFETCH_AHEAD],
-						       void *));
+		prefetch_header_ahead(pkts, n, i);
 		if (unlikely(m->data_len < VS_ETH_HDR_LEN))
 			continue;
 		dst[i] = load_mac(frame);
@@ -452,18 +465,16 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 	uint16_t out = 0;
 	uint64_t bytes = 0;
 
+	prefetch_headers(pkts, n);
 	if (big)
 		bridge_prefetch(w->fdb, pkts, n, srcs, dsts);
-	else
-		for (uint16_t i = 0; i < VS_PREFETCH_AHEAD && i < n; i++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint64_t src, dst;
 
-		if (!big && i + VS_PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + VS_PREFETCH_AHEAD],
-						       void *));
+		/* With the first pass, the headers were read already. */
+		if (!big)
+			prefetch_header_ahead(pkts, n, i);
 		bytes += m->pkt_len;
 		if (unlikely(m->data_len < VS_ETH_HDR_LEN)) {
 			drop(w, in->index, VS_DROP_RUNT, m);
