@@ -608,6 +608,10 @@ cmd_lcore_show(struct vs_cmd_ctx *ctx, int argc __rte_unused,
 		vs_val_add_dbl(row, "cycles_per_packet",
 			       wi.stats.packets ? (double)wi.stats.busy_cycles /
 							  (double)wi.stats.packets : 0);
+		vs_val_add_u64(row, "work_cycles", wi.stats.work_cycles);
+		vs_val_add_dbl(row, "work_cycles_per_packet",
+			       wi.stats.packets ? (double)wi.stats.work_cycles /
+							  (double)wi.stats.packets : 0);
 		vs_val_add_u64(row, "ring_drops", wi.ring_drops);
 		vs_val_add_u64(row, "rx_queues", wi.n_rxq);
 		vs_val_add_str(row, "polls", queues);

@@ -139,6 +139,7 @@ tel_lcores(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(ld, "rx_queues", wi.n_rxq);
 		rte_tel_data_add_dict_u64(ld, "busy_cycles", wi.stats.busy_cycles);
 		rte_tel_data_add_dict_u64(ld, "idle_cycles", wi.stats.idle_cycles);
+		rte_tel_data_add_dict_u64(ld, "work_cycles", wi.stats.work_cycles);
 		rte_tel_data_add_dict_u64(ld, "iterations", wi.stats.iterations);
 		rte_tel_data_add_dict_u64(ld, "packets", wi.stats.packets);
 		rte_tel_data_add_dict_u64(ld, "cycles_per_packet",

@@ -890,6 +890,7 @@ vs_dp_worker_info(unsigned int idx, struct vs_worker_info *info)
 	}
 	info->stats.busy_cycles = __atomic_load_n(&w->stats.busy_cycles, __ATOMIC_RELAXED);
 	info->stats.idle_cycles = __atomic_load_n(&w->stats.idle_cycles, __ATOMIC_RELAXED);
+	info->stats.work_cycles = __atomic_load_n(&w->stats.work_cycles, __ATOMIC_RELAXED);
 	info->stats.iterations = __atomic_load_n(&w->stats.iterations, __ATOMIC_RELAXED);
 	info->stats.packets = __atomic_load_n(&w->stats.packets, __ATOMIC_RELAXED);
 	info->ring_drops = 0;

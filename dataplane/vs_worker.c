@@ -280,13 +280,20 @@ output(struct vs_worker *w, const struct vs_dp_conf *conf, struct vs_port *port,
 		ring_handoff(w, port, q, pkts, n);
 }
 
-/* Transmits what other workers handed over for a queue this one owns. */
-static void
+/*
+ * Transmits what other workers handed over for a queue this one owns.
+ * Returns the cycles it spent, 0 when the ring was empty.
+ */
+static uint64_t
 ring_drain(struct vs_worker *w, struct vs_port *port, uint16_t q)
 {
 	struct rte_ring *r = vs_dp.rings[port->index][q];
 	struct rte_mbuf *pkts[VS_BURST];
+	uint64_t t0;
 
+	if (rte_ring_empty(r))
+		return 0;
+	t0 = rte_rdtsc();
 	/* Bounded, like the rx side: one busy sender cannot starve the rest. */
 	for (int i = 0; i < VS_RING_DRAIN_MAX; i++) {
 		unsigned int n = rte_ring_sc_dequeue_burst(r, (void **)pkts,
@@ -296,6 +303,7 @@ ring_drain(struct vs_worker *w, struct vs_port *port, uint16_t q)
 			break;
 		port_tx(w, port, q, pkts, (uint16_t)n);
 	}
+	return rte_rdtsc() - t0;
 }
 
 static inline void
@@ -578,7 +586,7 @@ vs_worker_main(void *arg)
 		const struct vs_worker_conf *wc = &conf->workers[w->id];
 		const struct vs_rxq *rxqs = &conf->rxqs[wc->first];
 		uint32_t now = vs_fdb_time(w->fdb);
-		uint64_t pkts = 0, t;
+		uint64_t pkts = 0, work = 0, t, t_flush = 0;
 
 		for (uint16_t i = 0; i < wc->n_rxq; i++) {
 			struct vs_port *port = rxqs[i].port;
@@ -588,7 +596,7 @@ vs_worker_main(void *arg)
 			uint16_t n;
 
 			if (conf->rings && !(port->flags & VS_PORT_F_TXQ_PER_WORKER))
-				ring_drain(w, port, q);
+				work += ring_drain(w, port, q);
 			if (!vs_port_is_up(port) || !vs_port_rxq_enabled(port, q))
 				continue;
 			t0 = rte_rdtsc();
@@ -610,25 +618,33 @@ vs_worker_main(void *arg)
 					ctr_add(&w->ctrs[port->index].rx_bytes, bytes);
 				}
 				n = k;
-				if (n == 0)
-					continue;
 			}
 			peer = conf->xconnect[port->index];
-			if (unlikely(peer != NULL))
+			if (unlikely(n == 0))
+				; /* all too long: their cost still counts below */
+			else if (unlikely(peer != NULL))
 				xconnect_input(w, conf, peer, port, w->rx_pkts, n);
 			else
 				bridge_input(w, conf, port, w->rx_pkts, n, now);
 			/* What this queue cost, for load-based placement. */
+			t0 = rte_rdtsc() - t0;
+			work += t0;
 			ctr_add(&w->qctrs[port->index][q].rx_packets, n);
-			ctr_add(&w->qctrs[port->index][q].rx_cycles, rte_rdtsc() - t0);
+			ctr_add(&w->qctrs[port->index][q].rx_cycles, t0);
 		}
-		if (w->n_dirty)
+		if (w->n_dirty) {
+			t_flush = rte_rdtsc();
 			flush_all(w, conf);
+		}
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 
 		t = rte_rdtsc();
-		if (pkts) {
+		if (t_flush != 0)
+			work += t - t_flush;
+		/* Transmitting what other workers handed over is work too. */
+		if (pkts || work) {
 			ctr_add(&w->stats.busy_cycles, t - prev);
+			ctr_add(&w->stats.work_cycles, work);
 			ctr_add(&w->stats.packets, pkts);
 		} else {
 			ctr_add(&w->stats.idle_cycles, t - prev);
