@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from vsbench import (ROOT, Telemetry, cleanup_prefix, frontend_rates, lcore_totals,
+from vsbench import (ROOT, Telemetry, cleanup_prefix, frontend_rates, lcore_costs, lcore_totals,
                      log, net_vhost_vdevs, start_frontend, start_testpmd_backend,
                      start_vhostswitch, testpmd_cycles_per_packet, wait_for)
 
@@ -95,9 +95,9 @@ def run_one(kind, args, echo=False):
         result["frontend_rx_pps"] = statistics.median(rates)
         result["samples"] = rates
         if tel:
-            dbusy, didle, dpkts = (a - b for a, b in zip(after, before))
-            result["busy_cycles_per_packet"] = dbusy / dpkts if dpkts else None
-            result["busy_share"] = dbusy / (dbusy + didle) if dbusy + didle else None
+            costs = lcore_costs(before, after)
+            del costs["backend_packets"]
+            result.update(costs)
         else:
             result["busy_cycles_per_packet"] = testpmd_cycles_per_packet(backend.output())
         return result

@@ -167,22 +167,6 @@ def drops_delta(before, after):
             if v - before.get(k, 0)}
 
 
-def busy_per_packet(before, after):
-    if before is None or after is None:
-        return None
-    dbusy, _, dpkts = (a - b for a, b in zip(after, before))
-    return dbusy / dpkts if dpkts else None
-
-
-def busy_share(before, after):
-    """The worker's busy share between two lcore_totals: near 1 when the
-    switch is the limit; well below 1 at a failing rate means vs-gen is."""
-    if before is None or after is None:
-        return None
-    dbusy, didle, _ = (a - b for a, b in zip(after, before))
-    return dbusy / (dbusy + didle) if dbusy + didle else None
-
-
 class Search:
     """Trials of one backend and frame size."""
 
@@ -213,9 +197,10 @@ class Search:
              "tx_packets": res["tx_packets"], "rx_packets": res["rx_packets"],
              "reordered": res["reordered"], "duplicates": res["duplicates"],
              "tx_stalls": res["tx_stalls"], "latency_ns": res["latency_ns"],
-             "busy_cycles_per_packet": busy_per_packet(before, after),
-             "busy_share": busy_share(before, after),
              "switch_drops": drops_delta(dbefore, dafter)}
+        costs = vb.lcore_costs(before, after)
+        del costs["backend_packets"]
+        t.update(costs)
         self.trials.append(t)
         lat = t["latency_ns"] or {}
         vb.log("  %-6s offered %9s  tx %9.0f  rx %9.0f pps  loss %.4f%%  "

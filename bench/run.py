@@ -67,7 +67,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsbench import (MAC0, MAC1, ROOT, SWITCH, Proc, Telemetry,  # noqa: E402
                      add_c2c_args, c2c_rtt_ns, c2c_settle, cleanup_prefix, fmt_c2c,
                      frontend_bytes_per_packet, frontend_rates, gnuplot,
-                     lcore_totals, log, start_testpmd_backend,
+                     lcore_costs, lcore_totals, log, start_testpmd_backend,
                      start_testpmd_frontend, start_traffic, start_vhostswitch,
                      StatsPoller,
                      testpmd_cycles_per_packet, virtio_user_vdevs, wait_for)
@@ -177,10 +177,9 @@ class SwitchBackend:
         self.before = lcore_totals(self.tel)
 
     def end(self):
-        busy, idle, pkts = (a - b for a, b in zip(lcore_totals(self.tel), self.before))
-        return {"busy_cycles_per_packet": busy / pkts if pkts else None,
-                "busy_share": busy / (busy + idle) if busy + idle else None,
-                "backend_packets": pkts, "switch_ports": self.port_counters()}
+        res = lcore_costs(self.before, lcore_totals(self.tel))
+        res["switch_ports"] = self.port_counters()
+        return res
 
     def diagnose(self):
         """The switch's drops, as text for a failed run's message."""

@@ -37,20 +37,25 @@ import tempfile
 import time
 
 import vsbench as vb
-from rfc2544 import (RESULTS, Gen, busy_per_packet, busy_share, drops_delta,
+from rfc2544 import (RESULTS, Gen, drops_delta,
                      gen_arg_parser, switch_drops, tag)
 
 
-def start_switch(binary, n, workdir, fdb_size):
-    """vhostswitch with n vhost-user ports from a config file, its FDB
-    sized for the sweep's MACs."""
+def start_backend(args, n, workdir, fdb_size):
+    """The backend with n vhost-user ports: vhostswitch from a config
+    file, its FDB sized for the sweep's MACs, or testpmd io forwarding
+    port 2k to 2k+1 (the no-lookup floor of rte_vhost)."""
     socks = [os.path.join(workdir, "p%d.sock" % i) for i in range(n)]
+    prefix = "scale-b-" + tag()
+    if args.backend == "testpmd":
+        proc = vb.start_testpmd_backend(prefix, vb.net_vhost_vdevs(socks),
+                                        mbufs=max(16384, 1024 * n + 8192))
+        return proc, prefix, socks
     config = os.path.join(workdir, "ports.conf")
     with open(config, "w") as f:
         for i, s in enumerate(socks):
             f.write("port add vhost p%d socket %s\n" % (i, s))
-    prefix = "scale-b-" + tag()
-    proc = vb.start_vhostswitch(binary, prefix, None,
+    proc = vb.start_vhostswitch(args.switch, prefix, None,
                                 os.path.join(workdir, "ctl.sock"), config=config,
                                 extra=("--fdb-size", str(fdb_size)))
     return proc, prefix, socks
@@ -60,14 +65,14 @@ def one(args, n, m):
     # The CPUs' round trip, while neither of them polls.
     pre = vb.c2c_settle(args)
     d = tempfile.mkdtemp(prefix="vs-scale-")
-    proc, prefix, socks = start_switch(args.switch, n, d,
-                                       max(65536, 2 * (m + n)))
+    proc, prefix, socks = start_backend(args, n, d, max(65536, 2 * (m + n)))
+    testpmd = args.backend == "testpmd"
     try:
         vb.wait_for(lambda: all(os.path.exists(s) for s in socks)
-                    or not proc.alive(), 30, "the switch's sockets")
+                    or not proc.alive(), 30, args.backend + "'s sockets")
         if not proc.alive():
-            raise RuntimeError("vhostswitch exited:\n" + proc.output())
-        tel = vb.Telemetry(prefix)
+            raise RuntimeError("%s exited:\n%s" % (args.backend, proc.output()))
+        tel = None if testpmd else vb.Telemetry(prefix)
         gens = n // 2
         macs = max(1, m // gens)
         gen = Gen(args.gen, socks, ring=args.ring)
@@ -76,31 +81,43 @@ def one(args, n, m):
                 "--size", args.size, "--macs", macs, "--flows", macs]
         if args.pacing == "burst":
             opts.append("--whole-bursts")
-        # Busy cycles from the end of the learning frames on.
+        # The switch's cycles from the end of the learning frames on.
         res = gen.run(opts, args.duration + 120,
                       on_start=lambda: snap.append((vb.lcore_totals(tel),
-                                                    switch_drops(tel))))
-        after = vb.lcore_totals(tel)
-        cyc = busy_per_packet(snap[0][0], after) if snap else None
-        share = busy_share(snap[0][0], after) if snap else None
-        drops = drops_delta(snap[0][1], switch_drops(tel)) if snap else None
-        fdb = tel.query("/vhostswitch/info")
-        row = {"guests": n, "macs": macs * gens, "macs_per_generator": macs,
+                                                    switch_drops(tel))
+                                                   if tel else (None, None)))
+        if tel:
+            costs = vb.lcore_costs(snap[0][0] if snap else None, vb.lcore_totals(tel))
+            drops = drops_delta(snap[0][1], switch_drops(tel)) if snap else None
+            info = tel.query("/vhostswitch/info")
+        else:
+            costs, drops, info = vb.lcore_costs(None, None), None, None
+        row = {"backend": args.backend, "guests": n, "macs": macs * gens,
+               "macs_per_generator": macs,
                "offered_pps": args.rate, "tx_pps": res["tx_pps"],
                "rx_pps": res["rx_pps"], "loss_ratio": res["loss_ratio"],
-               "busy_cycles_per_packet": cyc, "busy_share": share,
-               "switch_drops": drops,
-               "latency_ns": res["latency_ns"], "switch_info": fdb}
+               "busy_cycles_per_packet": costs["busy_cycles_per_packet"],
+               "work_cycles_per_packet": costs["work_cycles_per_packet"],
+               "busy_share": costs["busy_share"], "switch_drops": drops,
+               "latency_ns": res["latency_ns"], "switch_info": info}
     finally:
         proc.stop()
         vb.cleanup_prefix(prefix)
         shutil.rmtree(d, ignore_errors=True)
+    if testpmd:
+        # testpmd says its cycles when it stops, counting only the polls
+        # that received frames, over its whole run (learning included).
+        row["busy_cycles_per_packet"] = vb.testpmd_cycles_per_packet(proc.output())
+        row["cycles_scope"] = "whole run"
     row.update(pre)
     row["c2c_rtt_ns_after"] = vb.c2c_rtt_ns(args.c2c)
-    vb.log("N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
-           "  %s busy  c2c %s ns%s"
-           % (n, row["macs"], row["tx_pps"], row["rx_pps"],
+    cyc, work, share = (row["busy_cycles_per_packet"], row["work_cycles_per_packet"],
+                        row["busy_share"])
+    vb.log("%s N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
+           " (work %s)  %s busy  c2c %s ns%s"
+           % (args.backend, n, row["macs"], row["tx_pps"], row["rx_pps"],
               100 * row["loss_ratio"], "-" if cyc is None else "%.1f" % cyc,
+              "-" if work is None else "%.1f" % work,
               "-" if share is None else "%.0f%%" % (100 * share),
               vb.fmt_c2c(row), "  switch drops %s" % drops if drops else ""))
     return row
@@ -139,6 +156,8 @@ plot %s
 
 def main():
     ap = gen_arg_parser(__doc__)
+    ap.add_argument("--backend", choices=("vhostswitch", "testpmd"), default="vhostswitch",
+                    help="the switch, or testpmd io forwarding as the floor")
     ap.add_argument("--guests", default="2,8,32", help="numbers of guests (even)")
     ap.add_argument("--macs", default="1,1000,100000", help="numbers of MACs in all")
     ap.add_argument("--rate", type=int, default=500000,

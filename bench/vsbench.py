@@ -27,13 +27,15 @@ Frontend (testpmd io --tx-first on lcore 0):
 
 Figures:
   Telemetry(prefix).query(cmd)      DPDK telemetry (JSON)
-  lcore_totals(tel)                 vhostswitch workers: busy, idle, packets
+  lcore_totals(tel)                 vhostswitch workers: busy, idle, work, packets
+  lcore_costs(before, after)        cycles per packet and busy share between two totals
   frontend_rates(lines)             testpmd's per-period total Rx pps
   frontend_bytes_per_packet(lines)  mean frame size seen by the frontend
   testpmd_cycles_per_packet(text)   testpmd --record-core-cycles at exit
   imix_txpkts(cmdfile)              testpmd arguments for the IMIX mix
 """
 
+import collections
 import json
 import os
 import re
@@ -337,14 +339,35 @@ def frontend_bytes_per_packet(lines, ports=2, first=0):
     return (b[1] - a[1]) / (b[0] - a[0]) if b[0] > a[0] else None
 
 
+LcoreTotals = collections.namedtuple("LcoreTotals", "busy idle work packets")
+
+
 def lcore_totals(tel):
-    """vhostswitch's workers summed: (busy cycles, idle cycles, packets)."""
-    busy = idle = pkts = 0
+    """vhostswitch's workers summed: LcoreTotals of busy, idle and work
+    cycles and packets."""
+    busy = idle = work = pkts = 0
     for st in tel.query("/vhostswitch/lcores").values():
         busy += st["busy_cycles"]
         idle += st["idle_cycles"]
+        work += st["work_cycles"]
         pkts += st["packets"]
-    return busy, idle, pkts
+    return LcoreTotals(busy, idle, work, pkts)
+
+
+def lcore_costs(before, after):
+    """What the workers did between two lcore_totals: busy and work
+    cycles per packet, the busy share and the packets (None where a
+    snapshot is missing or nothing moved). Busy cycles are whole
+    iterations that moved frames; work cycles leave out the empty polls
+    of other queues in those iterations."""
+    if before is None or after is None:
+        return {"busy_cycles_per_packet": None, "work_cycles_per_packet": None,
+                "busy_share": None, "backend_packets": None}
+    d = LcoreTotals(*(a - b for a, b in zip(after, before)))
+    return {"busy_cycles_per_packet": d.busy / d.packets if d.packets else None,
+            "work_cycles_per_packet": d.work / d.packets if d.packets else None,
+            "busy_share": d.busy / (d.busy + d.idle) if d.busy + d.idle else None,
+            "backend_packets": d.packets}
 
 
 def testpmd_cycles_per_packet(text):
