@@ -152,11 +152,11 @@ def table(summary):
 
 
 def fast_table(per, base):
-    """The same figures over the fast-placed runs only (runner.FAST_C2C_NS)."""
-    import run as runner
+    """The same figures over the fast-placed runs only (vsbench.FAST_C2C_NS)."""
+    import vsbench
     out = ["\nOnly the runs with the CPUs' cache-line round trip at most %d ns "
            "before and after them (fast placement of the vCPUs); ratios from the "
-           "rounds where both backends were fast-placed:\n" % runner.FAST_C2C_NS,
+           "rounds where both backends were fast-placed:\n" % vsbench.FAST_C2C_NS,
            "| backend | fast runs | Mpps | cycles/pkt | Mpps ratio to %s "
            "| cycles ratio to %s |" % (base, base),
            "|---|---|---|---|---|---|"]

@@ -277,15 +277,16 @@ def fmt(v, spec="%.0f"):
     return "-" if v is None else spec % v
 
 
-def gen_arg_parser(doc):
+def gen_arg_parser(doc, c2c_retries=False):
     """The options every vs-gen script has: its first doc line as the
-    description, the rest as the epilog, --switch and --gen."""
+    description, the rest as the epilog, --switch, --gen and the c2c ones
+    (with c2c_retries, --c2c-retries too)."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=doc.split("\n", 2)[2])
     ap.add_argument("--switch", default=vb.SWITCH, help="vhostswitch binary")
     ap.add_argument("--gen", default=GEN, help="vs-gen binary")
-    vb.add_c2c_args(ap)
+    vb.add_c2c_args(ap, retries=c2c_retries)
     return ap
 
 
@@ -331,17 +332,16 @@ def main():
     for size in args.sizes.split(","):
         for kind in args.backends.split(","):
             vb.log("%s, %s frames" % (kind, size if size == "imix" else size + "-byte"))
+            def search():
+                backend = Backend(kind, args.switch, echo=args.echo)
+                try:
+                    gen = Gen(args.gen, backend.socks, ring=args.ring,
+                              roles="both,both" if args.bidir else "gen,sink")
+                    return Search(args, backend, gen, size).run()
+                finally:
+                    backend.stop()
             # The CPUs' round trip, while neither of them polls.
-            pre = vb.c2c_settle(args)
-            backend = Backend(kind, args.switch, echo=args.echo)
-            try:
-                gen = Gen(args.gen, backend.socks, ring=args.ring,
-                          roles="both,both" if args.bidir else "gen,sink")
-                res = Search(args, backend, gen, size).run()
-            finally:
-                backend.stop()
-            res.update(pre)
-            res["c2c_rtt_ns_after"] = vb.c2c_rtt_ns(args.c2c)
+            res = vb.placed(args, search)
             vb.log("  c2c %s ns before/after the search" % vb.fmt_c2c(res))
             results.append(res)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

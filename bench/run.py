@@ -50,7 +50,6 @@ newest sweep of each topology found under bench/results.
 
 import argparse
 import datetime
-import glob
 import json
 import os
 import platform
@@ -65,7 +64,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsbench import (MAC0, MAC1, ROOT, SWITCH, Proc, Telemetry,  # noqa: E402
-                     add_c2c_args, c2c_rtt_ns, c2c_settle, cleanup_prefix, fmt_c2c,
+                     add_c2c_args, cleanup_prefix, fast_placed, fmt_c2c, placed,
                      frontend_bytes_per_packet, frontend_rates, gnuplot,
                      lcore_costs, lcore_totals, log, start_testpmd_backend,
                      start_testpmd_frontend, start_traffic, start_vhostswitch,
@@ -549,16 +548,6 @@ def limit(run):
     return run.get("limited_by") or "?"
 
 
-# A run counts as fast-placed when the CPUs' cache-line round trip was at
-# most this before and after it (vs-c2c; bench/RESULTS.md on the two modes).
-FAST_C2C_NS = 200
-
-
-def fast_placed(run):
-    a, b = run.get("c2c_rtt_ns"), run.get("c2c_rtt_ns_after")
-    return a is not None and b is not None and max(a, b) <= FAST_C2C_NS
-
-
 def summarize(runs, backends, sizes, rounds):
     """Medians and min-max per (size, backend); ratios to the baseline
     (testpmd when it ran, else the last backend) taken within each round.
@@ -713,20 +702,21 @@ def sweep(args):
     for size in sizes:
         for rnd in range(1, args.rounds + 1):
             for kind in backends:
-                pre = c2c_settle(args)
-                t0 = time.time()
-                try:
-                    res = run_one(kind, size, args)
-                except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-                    failed += 1
-                    res = {"backend": make_backend(kind, args).name, "size": size,
-                           "topology": args.topology, "error": str(e)[-6000:]}
-                    log("round %d size %s %-15s FAILED: %s"
-                        % (rnd, size, res["backend"], str(e).splitlines()[0] if str(e) else e))
-                res["round"] = rnd
-                res["time"] = t0
-                res.update(pre)
-                res["c2c_rtt_ns_after"] = c2c_rtt_ns(args.c2c)
+                def attempt():
+                    t0 = time.time()
+                    try:
+                        res = run_one(kind, size, args)
+                    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                        res = {"backend": make_backend(kind, args).name, "size": size,
+                               "topology": args.topology, "error": str(e)[-6000:]}
+                        log("round %d size %s %-15s FAILED: %s"
+                            % (rnd, size, res["backend"],
+                               str(e).splitlines()[0] if str(e) else e))
+                    res["round"] = rnd
+                    res["time"] = t0
+                    return res
+                res = placed(args, attempt, "round %d size %s %s" % (rnd, size, kind))
+                failed += "error" in res
                 runs.append(res)
                 with open(os.path.join(sweep_dir, "runs", "%s-r%d-%s.json"
                                        % (size, rnd, res["backend"])), "w") as f:
@@ -779,7 +769,7 @@ def main():
                     "under bench/results)")
     ap.add_argument("--json", help="also write the sweep's summary and runs to this file")
     ap.add_argument("--plot", action="store_true", help="draw plot.png with gnuplot")
-    add_c2c_args(ap)
+    add_c2c_args(ap, retries=True)
     ap.add_argument("--echo", action="store_true", help="show the backends' output")
     ap.add_argument("--report", action="store_true",
                     help="write bench/RESULTS.md from the newest sweep of each topology "

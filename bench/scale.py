@@ -62,8 +62,24 @@ def start_backend(args, n, workdir, fdb_size):
 
 
 def one(args, n, m):
-    # The CPUs' round trip, while neither of them polls.
-    pre = vb.c2c_settle(args)
+    """One run, between measures of the CPUs' round trip (while neither
+    of them polls), repeated while slow-placed if asked; logged."""
+    row = vb.placed(args, lambda: measure(args, n, m), "N %d M %d" % (n, m))
+    cyc, work, share = (row["busy_cycles_per_packet"], row["work_cycles_per_packet"],
+                        row["busy_share"])
+    drops = row["switch_drops"]
+    vb.log("%s N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
+           " (work %s)  %s busy  c2c %s ns%s"
+           % (args.backend, n, row["macs"], row["tx_pps"], row["rx_pps"],
+              100 * row["loss_ratio"], "-" if cyc is None else "%.1f" % cyc,
+              "-" if work is None else "%.1f" % work,
+              "-" if share is None else "%.0f%%" % (100 * share),
+              vb.fmt_c2c(row), "  switch drops %s" % drops if drops else ""))
+    return row
+
+
+def measure(args, n, m):
+    """One run: N guests, M MACs."""
     d = tempfile.mkdtemp(prefix="vs-scale-")
     proc, prefix, socks = start_backend(args, n, d, max(65536, 2 * (m + n)))
     testpmd = args.backend == "testpmd"
@@ -109,17 +125,6 @@ def one(args, n, m):
         # that received frames, over its whole run (learning included).
         row["busy_cycles_per_packet"] = vb.testpmd_cycles_per_packet(proc.output())
         row["cycles_scope"] = "whole run"
-    row.update(pre)
-    row["c2c_rtt_ns_after"] = vb.c2c_rtt_ns(args.c2c)
-    cyc, work, share = (row["busy_cycles_per_packet"], row["work_cycles_per_packet"],
-                        row["busy_share"])
-    vb.log("%s N %3d  M %7d  tx %9.0f  rx %9.0f pps  loss %.4f%%  %s cycles/packet"
-           " (work %s)  %s busy  c2c %s ns%s"
-           % (args.backend, n, row["macs"], row["tx_pps"], row["rx_pps"],
-              100 * row["loss_ratio"], "-" if cyc is None else "%.1f" % cyc,
-              "-" if work is None else "%.1f" % work,
-              "-" if share is None else "%.0f%%" % (100 * share),
-              vb.fmt_c2c(row), "  switch drops %s" % drops if drops else ""))
     return row
 
 
@@ -155,7 +160,7 @@ plot %s
 
 
 def main():
-    ap = gen_arg_parser(__doc__)
+    ap = gen_arg_parser(__doc__, c2c_retries=True)
     ap.add_argument("--backend", choices=("vhostswitch", "testpmd"), default="vhostswitch",
                     help="the switch, or testpmd io forwarding as the floor")
     ap.add_argument("--guests", default="2,8,32", help="numbers of guests (even)")

@@ -4,7 +4,8 @@
 over all runs, and over the fast-placed ones only (the CPUs' cache-line
 round trip at most FAST_C2C_NS before and after), with ratios to the
 baseline from the rounds where both sides were fast-placed. Then the wait
-for a fast placement (vsbench.c2c_settle) with the real vs-c2c.
+for a fast placement (vsbench.c2c_settle) and the repeat of slow-placed
+runs (vsbench.placed) with the real vs-c2c.
 
 usage: test_summary.py VS_C2C"""
 
@@ -63,7 +64,31 @@ def main():
     got = vsbench.c2c_settle(argparse.Namespace(c2c="/nonexistent/vs-c2c",
                                                 c2c_max=100, c2c_wait=60))
     assert got["c2c_rtt_ns"] is None and got["c2c_waited_s"] < 1, got
-    print("ok: summary over all and over fast-placed runs; c2c_settle")
+
+    # placed(): an impossible limit with 2 retries runs three times and
+    # keeps the first two aside; no limit, or an error, runs once.
+    calls = []
+
+    def fn():
+        calls.append(1)
+        return {"n": len(calls)}
+    args = argparse.Namespace(c2c=c2c, c2c_max=0.001, c2c_wait=0, c2c_retries=2)
+    got = vsbench.placed(args, fn)
+    assert got["n"] == 3 and [r["n"] for r in got["slow_placed_runs"]] == [1, 2], got
+    assert all(r["c2c_rtt_ns"] > 0 and r["c2c_rtt_ns_after"] > 0
+               for r in got["slow_placed_runs"] + [got]), got
+    calls.clear()
+    got = vsbench.placed(argparse.Namespace(c2c=c2c, c2c_max=0, c2c_wait=0,
+                                            c2c_retries=2), fn)
+    assert got["n"] == 1 and "slow_placed_runs" not in got, got
+    calls.clear()
+    got = vsbench.placed(args, lambda: dict(fn(), error="boom"))
+    assert got["n"] == 1 and "slow_placed_runs" not in got, got
+    # Without the option (rfc2544.py), never repeated.
+    calls.clear()
+    got = vsbench.placed(argparse.Namespace(c2c=c2c, c2c_max=0.001, c2c_wait=0), fn)
+    assert got["n"] == 1 and "slow_placed_runs" not in got, got
+    print("ok: summary over all and over fast-placed runs; c2c_settle; placed")
     return 0
 
 
