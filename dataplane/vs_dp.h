@@ -31,13 +31,14 @@ struct vs_dp_params {
 
 /* What one worker did, since start. Written by the worker only. */
 struct vs_lcore_stats {
-	uint64_t busy_cycles; /* iterations that moved at least one packet */
+	uint64_t busy_cycles; /* iterations that received or transmitted frames */
 	uint64_t idle_cycles; /* iterations that found nothing */
 	/*
-	 * Of busy_cycles, those spent on queues that delivered frames and on
-	 * flushing output: busy_cycles less the empty polls of the other
-	 * queues in the same iterations. Per packet, it is what a frame costs
-	 * whatever the number of queues polled.
+	 * Of busy_cycles, those spent on queues that delivered frames, on
+	 * transmitting what other workers handed over and on flushing output:
+	 * busy_cycles less the empty polls of the other queues in the same
+	 * iterations. Per packet, it is what a frame costs whatever the
+	 * number of queues polled.
 	 */
 	uint64_t work_cycles;
 	uint64_t iterations;

@@ -333,6 +333,49 @@ txbuf_add(struct vs_worker *w, const struct vs_dp_conf *conf,
 		txbuf_flush(w, conf, tb, q);
 }
 
+/* Queues frames for (port, q) in order, sending each full buffer. */
+static inline void
+txbuf_add_bulk(struct vs_worker *w, const struct vs_dp_conf *conf,
+	       struct vs_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t id = VS_TXBUF_ID(port->index, q);
+	struct vs_txbuf *tb = &w->txbufs[id];
+
+	if (!tb->queued) {
+		tb->queued = true;
+		tb->port = port;
+		w->dirty[w->n_dirty++] = id;
+	}
+	while (n > 0) {
+		uint16_t c = RTE_MIN(n, (uint16_t)(VS_BURST - tb->n));
+
+		memcpy(&tb->pkts[tb->n], pkts, c * sizeof(*pkts));
+		tb->n += c;
+		pkts += c;
+		n -= c;
+		if (tb->n == VS_BURST)
+			txbuf_flush(w, conf, tb, q);
+	}
+}
+
+/*
+ * Outputs a run of consecutive frames of a burst that go to the same
+ * (port, q). A run of at least half a burst, with nothing queued for that
+ * queue before it, goes out as it is; a shorter one waits in the queue's
+ * buffer for more, so that many small runs still make whole bursts.
+ */
+static inline void
+run_output(struct vs_worker *w, const struct vs_dp_conf *conf,
+	   struct vs_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (n == 0)
+		return;
+	if (n >= VS_BURST / 2 && w->txbufs[VS_TXBUF_ID(port->index, q)].n == 0)
+		output(w, conf, port, q, pkts, n);
+	else
+		txbuf_add_bulk(w, conf, port, q, pkts, n);
+}
+
 static void
 flush_all(struct vs_worker *w, const struct vs_dp_conf *conf)
 {
@@ -458,7 +501,11 @@ bridge_prefetch(const struct vs_fdb *fdb, struct rte_mbuf **pkts, uint16_t n,
 /*
  * The L2 learning bridge over one burst from port in. Consecutive frames
  * usually share addresses, so the last source and the last decision are
- * remembered and the FDB is consulted once per change.
+ * remembered and the FDB is consulted once per change. Frames forwarded
+ * to the same (port, queue) one after another form a run, kept in place
+ * at the front of pkts and output whole (run_output), rather than
+ * buffered one by one: the common burst, from one station to one, is then
+ * sent as it came.
  */
 static void
 bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
@@ -470,6 +517,8 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 	const bool big = vs_fdb_count(w->fdb) >= VS_BRIDGE_PREFETCH_MIN;
 	uint64_t srcs[VS_BURST], dsts[VS_BURST];
 	enum vs_l2_action action = VS_L2_FLOOD;
+	struct vs_port *run_port = NULL;
+	uint16_t run_q = 0, run_start = 0, k = 0;
 	uint16_t out = 0;
 	uint64_t bytes = 0;
 
@@ -515,27 +564,42 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 			last_dst = dst;
 		}
 
-		switch (action) {
-		case VS_L2_FORWARD: {
+		if (likely(action == VS_L2_FORWARD)) {
 			struct vs_port *p = conf->by_index[out];
 			bool hashed = false;
 			uint32_t hash;
+			uint16_t q;
 
 			/* An entry may outlive its port by one quiescent period. */
-			if (unlikely(p == NULL))
+			if (unlikely(p == NULL)) {
 				drop(w, in->index, VS_DROP_NOT_READY, m);
-			else
-				txbuf_add(w, conf, p, pick_txq(p, m, &hash, &hashed), m);
-			break;
+				continue;
+			}
+			q = pick_txq(p, m, &hash, &hashed);
+			if (p != run_port || q != run_q) {
+				if (run_port != NULL)
+					run_output(w, conf, run_port, run_q, pkts + run_start,
+						   k - run_start);
+				run_port = p;
+				run_q = q;
+				run_start = k;
+			}
+			/* Frames are only ever moved towards the front. */
+			pkts[k++] = m;
+			continue;
 		}
-		case VS_L2_FLOOD:
+		/* A flood may go to the run's queue too: the run goes first. */
+		if (run_port != NULL) {
+			run_output(w, conf, run_port, run_q, pkts + run_start, k - run_start);
+			run_port = NULL;
+		}
+		if (action == VS_L2_FLOOD)
 			flood(w, conf, in, m);
-			break;
-		case VS_L2_SAME_PORT:
+		else
 			drop(w, in->index, VS_DROP_SAME_PORT, m);
-			break;
-		}
 	}
+	if (run_port != NULL)
+		run_output(w, conf, run_port, run_q, pkts + run_start, k - run_start);
 	ctr_add(&ic->rx_packets, n);
 	ctr_add(&ic->rx_bytes, bytes);
 }
@@ -592,7 +656,7 @@ vs_worker_main(void *arg)
 			struct vs_port *port = rxqs[i].port;
 			uint16_t q = rxqs[i].qid;
 			struct vs_port *peer;
-			uint64_t t0;
+			uint64_t t0, cost;
 			uint16_t n;
 
 			if (conf->rings && !(port->flags & VS_PORT_F_TXQ_PER_WORKER))
@@ -627,10 +691,10 @@ vs_worker_main(void *arg)
 			else
 				bridge_input(w, conf, port, w->rx_pkts, n, now);
 			/* What this queue cost, for load-based placement. */
-			t0 = rte_rdtsc() - t0;
-			work += t0;
+			cost = rte_rdtsc() - t0;
+			work += cost;
 			ctr_add(&w->qctrs[port->index][q].rx_packets, n);
-			ctr_add(&w->qctrs[port->index][q].rx_cycles, t0);
+			ctr_add(&w->qctrs[port->index][q].rx_cycles, cost);
 		}
 		if (w->n_dirty) {
 			t_flush = rte_rdtsc();
