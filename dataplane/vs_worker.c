@@ -316,9 +316,9 @@ txbuf_flush(struct vs_worker *w, const struct vs_dp_conf *conf,
 	output(w, conf, tb->port, q, tb->pkts, n);
 }
 
-static inline void
-txbuf_add(struct vs_worker *w, const struct vs_dp_conf *conf,
-	  struct vs_port *port, uint16_t q, struct rte_mbuf *m)
+/* The output buffer of (port, q), on the worker's dirty list. */
+static inline struct vs_txbuf *
+txbuf_get(struct vs_worker *w, struct vs_port *port, uint16_t q)
 {
 	uint16_t id = VS_TXBUF_ID(port->index, q);
 	struct vs_txbuf *tb = &w->txbufs[id];
@@ -328,6 +328,15 @@ txbuf_add(struct vs_worker *w, const struct vs_dp_conf *conf,
 		tb->port = port;
 		w->dirty[w->n_dirty++] = id;
 	}
+	return tb;
+}
+
+static inline void
+txbuf_add(struct vs_worker *w, const struct vs_dp_conf *conf,
+	  struct vs_port *port, uint16_t q, struct rte_mbuf *m)
+{
+	struct vs_txbuf *tb = txbuf_get(w, port, q);
+
 	tb->pkts[tb->n++] = m;
 	if (unlikely(tb->n == VS_BURST))
 		txbuf_flush(w, conf, tb, q);
@@ -338,14 +347,8 @@ static inline void
 txbuf_add_bulk(struct vs_worker *w, const struct vs_dp_conf *conf,
 	       struct vs_port *port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t id = VS_TXBUF_ID(port->index, q);
-	struct vs_txbuf *tb = &w->txbufs[id];
+	struct vs_txbuf *tb = txbuf_get(w, port, q);
 
-	if (!tb->queued) {
-		tb->queued = true;
-		tb->port = port;
-		w->dirty[w->n_dirty++] = id;
-	}
 	while (n > 0) {
 		uint16_t c = RTE_MIN(n, (uint16_t)(VS_BURST - tb->n));
 
