@@ -686,13 +686,14 @@ vs_worker_main(void *arg)
 				}
 				n = k;
 			}
-			peer = conf->xconnect[port->index];
-			if (unlikely(n == 0))
-				; /* all too long: their cost still counts below */
-			else if (unlikely(peer != NULL))
-				xconnect_input(w, conf, peer, port, w->rx_pkts, n);
-			else
-				bridge_input(w, conf, port, w->rx_pkts, n, now);
+			/* When all were too long, their cost still counts below. */
+			if (likely(n > 0)) {
+				peer = conf->xconnect[port->index];
+				if (unlikely(peer != NULL))
+					xconnect_input(w, conf, peer, port, w->rx_pkts, n);
+				else
+					bridge_input(w, conf, port, w->rx_pkts, n, now);
+			}
 			/* What this queue cost, for load-based placement. */
 			cost = rte_rdtsc() - t0;
 			work += cost;
