@@ -13,7 +13,14 @@ limit, so that the figure is cost, not saturation) reports the worker's
 busy cycles per packet, from the switch's own counters (telemetry
 /vhostswitch/lcores, as `vhostswitch-ctl lcore show` prints them), the
 received rate and the loss. With --rate 0 vs-gen sends unpaced and the
-received rate is the figure.
+received rate is the figure. It also reports the worker's work cycles
+per packet: busy cycles less the empty polls of the other queues.
+
+--backend testpmd runs the same guests through dpdk-testpmd io forwarding
+(port 2k to 2k+1) instead: no lookup, no learning, the floor of rte_vhost.
+Its cycles per packet are testpmd's own (--record-core-cycles, printed
+when it stops, over its whole run), so that growth with guests can be
+told apart from rte_vhost's.
 
 Pacing: by default vs-gen sends whole bursts of 32 at the offered rate
 (--pacing burst). Sent frame by frame instead (--pacing frame), a paced
