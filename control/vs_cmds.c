@@ -378,6 +378,10 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 		vs_val_add_bool(row, "enabled", qi.rx_enabled);
 		vs_val_add_u64(row, "rx_packets", qi.rx_packets);
 		vs_val_add_u64(row, "tx_packets", qi.tx_packets);
+		/* What the queue's frames cost its worker, as work cycles count. */
+		vs_val_add_u64(row, "rx_cycles", qi.rx_cycles);
+		vs_val_add_dbl(row, "cycles_per_packet",
+			       qi.rx_packets ? (double)qi.rx_cycles / (double)qi.rx_packets : 0);
 	}
 	return 0;
 }

@@ -915,5 +915,6 @@ vs_dp_queue_info(const struct vs_port *port, uint16_t q, struct vs_queue_info *i
 	info->rx_enabled = vs_port_rxq_enabled(port, q);
 	info->rx_packets = c.rx_packets - qbaseline[port->index][q].rx_packets;
 	info->tx_packets = c.tx_packets - qbaseline[port->index][q].tx_packets;
+	info->rx_cycles = c.rx_cycles - qbaseline[port->index][q].rx_cycles;
 	return 0;
 }

@@ -66,6 +66,7 @@ struct vs_queue_info {
 	bool rx_enabled;     /* the peer enabled this rx queue */
 	uint64_t rx_packets;
 	uint64_t tx_packets;
+	uint64_t rx_cycles;  /* polling bursts from it and forwarding them */
 };
 
 enum vs_rebalance_policy {

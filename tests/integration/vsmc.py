@@ -263,8 +263,9 @@ def check_guest_totals(flows, st, names, soft):
 
 
 def queue_counters(ctl, names):
-    """{port: {queue: (rx_packets, tx_packets)}} from port show --json."""
-    return {n: {q: (r["rx_packets"], r["tx_packets"])
+    """{port: {queue: (rx_packets, tx_packets, rx_cycles)}} from port show
+    --json."""
+    return {n: {q: (r["rx_packets"], r["tx_packets"], r["rx_cycles"])
                 for q, r in ctl.port_queues(n).items()} for n in names}
 
 
@@ -371,6 +372,10 @@ def exchange(sw_bin, tg_bin, eal, workers, per_pair=4, pps=500, seconds=4):
                     f"queue {q}")
             soft.true(rx > 0, f"switch {n} queue {q}: no rx traffic "
                       f"({q_after[n]})")
+            # Its frames cost its worker something, and it is counted.
+            soft.true(q_after[n][q][2] - q_before[n][q][2] > 0,
+                      f"switch {n} queue {q}: {rx} frames received but no "
+                      f"rx_cycles counted ({q_after[n]})")
             soft.true(tx > 0, f"switch {n} queue {q}: no tx traffic "
                       f"({q_after[n]})")
 
