@@ -95,9 +95,7 @@ def run_one(kind, args, echo=False):
         result["frontend_rx_pps"] = statistics.median(rates)
         result["samples"] = rates
         if tel:
-            costs = lcore_costs(before, after)
-            del costs["backend_packets"]
-            result.update(costs)
+            result.update(lcore_costs(before, after))
         else:
             result["busy_cycles_per_packet"] = testpmd_cycles_per_packet(backend.output())
         return result

@@ -198,9 +198,7 @@ class Search:
              "reordered": res["reordered"], "duplicates": res["duplicates"],
              "tx_stalls": res["tx_stalls"], "latency_ns": res["latency_ns"],
              "switch_drops": drops_delta(dbefore, dafter)}
-        costs = vb.lcore_costs(before, after)
-        del costs["backend_packets"]
-        t.update(costs)
+        t.update(vb.lcore_costs(before, after))
         self.trials.append(t)
         lat = t["latency_ns"] or {}
         vb.log("  %-6s offered %9s  tx %9.0f  rx %9.0f pps  loss %.4f%%  "

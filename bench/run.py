@@ -176,7 +176,9 @@ class SwitchBackend:
         self.before = lcore_totals(self.tel)
 
     def end(self):
-        res = lcore_costs(self.before, lcore_totals(self.tel))
+        after = lcore_totals(self.tel)
+        res = lcore_costs(self.before, after)
+        res["backend_packets"] = after.packets - self.before.packets
         res["switch_ports"] = self.port_counters()
         return res
 

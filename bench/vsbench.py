@@ -358,18 +358,17 @@ def lcore_totals(tel):
 
 def lcore_costs(before, after):
     """What the workers did between two lcore_totals: busy and work
-    cycles per packet, the busy share and the packets (None where a
-    snapshot is missing or nothing moved). Busy cycles are whole
+    cycles per packet and the busy share (None where a snapshot is
+    missing or nothing moved). Busy cycles are whole
     iterations that moved frames; work cycles leave out the empty polls
     of other queues in those iterations."""
     if before is None or after is None:
         return {"busy_cycles_per_packet": None, "work_cycles_per_packet": None,
-                "busy_share": None, "backend_packets": None}
+                "busy_share": None}
     d = LcoreTotals(*(a - b for a, b in zip(after, before)))
     return {"busy_cycles_per_packet": d.busy / d.packets if d.packets else None,
             "work_cycles_per_packet": d.work / d.packets if d.packets else None,
-            "busy_share": d.busy / (d.busy + d.idle) if d.busy + d.idle else None,
-            "backend_packets": d.packets}
+            "busy_share": d.busy / (d.busy + d.idle) if d.busy + d.idle else None}
 
 
 def testpmd_cycles_per_packet(text):
