@@ -142,10 +142,17 @@ vs_fdb_hash1(const struct vs_fdb *fdb, uint64_t mac)
 	return (uint32_t)((mac * VS_FDB_MUL) >> fdb->hash1_shift);
 }
 
+/* mac's first bucket: where it nearly always is. */
+static inline uint32_t
+vs_fdb_bucket0(const struct vs_fdb *fdb, uint64_t mac)
+{
+	return vs_fdb_hash0(mac) & fdb->bucket_mask;
+}
+
 static inline void
 vs_fdb_buckets_of(const struct vs_fdb *fdb, uint64_t mac, uint32_t b[2])
 {
-	b[0] = vs_fdb_hash0(mac) & fdb->bucket_mask;
+	b[0] = vs_fdb_bucket0(fdb, mac);
 	b[1] = vs_fdb_hash1(fdb, mac) & fdb->bucket_mask;
 	if (b[1] == b[0])
 		b[1] = b[0] ^ (1u & fdb->bucket_mask);
@@ -220,7 +227,7 @@ vs_fdb_find(const struct vs_fdb *fdb, uint64_t mac, uint64_t *entry)
 static inline void
 vs_fdb_prefetch(const struct vs_fdb *fdb, uint64_t mac)
 {
-	rte_prefetch0(&fdb->buckets[vs_fdb_hash0(mac) & fdb->bucket_mask]);
+	rte_prefetch0(&fdb->buckets[vs_fdb_bucket0(fdb, mac)]);
 }
 
 /* Returns the port index that mac was learned on, or -1. Any thread. */
