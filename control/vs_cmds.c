@@ -380,8 +380,7 @@ cmd_port_show(struct vs_cmd_ctx *ctx, int argc __rte_unused, char **argv)
 		vs_val_add_u64(row, "tx_packets", qi.tx_packets);
 		/* What the queue's frames cost its worker, as work cycles count. */
 		vs_val_add_u64(row, "rx_cycles", qi.rx_cycles);
-		vs_val_add_dbl(row, "cycles_per_packet",
-			       qi.rx_packets ? (double)qi.rx_cycles / (double)qi.rx_packets : 0);
+		vs_val_add_dbl(row, "cycles_per_packet", vs_ratio(qi.rx_cycles, qi.rx_packets));
 	}
 	return 0;
 }
@@ -607,15 +606,12 @@ cmd_lcore_show(struct vs_cmd_ctx *ctx, int argc __rte_unused,
 		vs_val_add_u64(row, "packets", wi.stats.packets);
 		vs_val_add_u64(row, "busy_cycles", wi.stats.busy_cycles);
 		vs_val_add_u64(row, "idle_cycles", wi.stats.idle_cycles);
-		vs_val_add_dbl(row, "busy_pct",
-			       total ? 100.0 * (double)wi.stats.busy_cycles / (double)total : 0);
+		vs_val_add_dbl(row, "busy_pct", 100.0 * vs_ratio(wi.stats.busy_cycles, total));
 		vs_val_add_dbl(row, "cycles_per_packet",
-			       wi.stats.packets ? (double)wi.stats.busy_cycles /
-							  (double)wi.stats.packets : 0);
+			       vs_ratio(wi.stats.busy_cycles, wi.stats.packets));
 		vs_val_add_u64(row, "work_cycles", wi.stats.work_cycles);
 		vs_val_add_dbl(row, "work_cycles_per_packet",
-			       wi.stats.packets ? (double)wi.stats.work_cycles /
-							  (double)wi.stats.packets : 0);
+			       vs_ratio(wi.stats.work_cycles, wi.stats.packets));
 		vs_val_add_u64(row, "ring_drops", wi.ring_drops);
 		vs_val_add_u64(row, "rx_queues", wi.n_rxq);
 		vs_val_add_str(row, "polls", queues);

@@ -24,6 +24,13 @@ void vs_ctl_unlock(void);
 /* Seconds since the switch started (monotonic). */
 double vs_ctl_uptime(void);
 
+/* a / b for figures such as cycles per packet; 0 when b is 0. */
+static inline double
+vs_ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
 /* Formats a MAC key as xx:xx:xx:xx:xx:xx into buf (18 bytes). */
 void vs_mac_format(uint64_t mac, char *buf, size_t len);
 

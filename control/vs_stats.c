@@ -160,11 +160,9 @@ print_tables(struct print_ctx *ctx)
 		fprintf(out,
 			"  worker lcore %u: %u rx queues, %" PRIu64 " packets, busy %.1f%%, %.1f busy cycles/packet (%.1f work)\n",
 			wi.lcore_id, wi.n_rxq, wi.stats.packets,
-			total ? 100.0 * (double)wi.stats.busy_cycles / (double)total : 0.0,
-			wi.stats.packets ? (double)wi.stats.busy_cycles /
-						   (double)wi.stats.packets : 0.0,
-			wi.stats.packets ? (double)wi.stats.work_cycles /
-						   (double)wi.stats.packets : 0.0);
+			100.0 * vs_ratio(wi.stats.busy_cycles, total),
+			vs_ratio(wi.stats.busy_cycles, wi.stats.packets),
+			vs_ratio(wi.stats.work_cycles, wi.stats.packets));
 	}
 	fprintf(out, "  fdb: %u entries (learned %" PRIu64 ", moved %" PRIu64
 		", aged %" PRIu64 ", full %" PRIu64 ")\n",
