@@ -2,7 +2,7 @@
 """Writes bench/RESULTS.md from the sweeps bench/run.py left in bench/results.
 
 `bench/run.py --report` calls write(): the newest sweep of each topology
-(by its start time) is reported; everything in RESULTS.md comes from the
+and ring layout (by its start time) is reported; everything in RESULTS.md comes from the
 sweeps' summary.json files or from the text below, so the page can be
 regenerated after a re-run on a quiet machine.
 """
@@ -100,8 +100,14 @@ suite (pktgen is not installed here).
 """
 
 
+def sweep_kind(info):
+    """A sweep's section: its topology, with "-packed" for packed rings."""
+    vq = info.get("virtqueues", "split")
+    return info["topology"] + ("" if vq == "split" else "-" + vq)
+
+
 def latest_sweeps(results):
-    """The newest summary.json of each topology under results."""
+    """The newest summary.json of each sweep_kind under results."""
     best = {}
     for path in glob.glob(os.path.join(results, "*", "summary.json")):
         try:
@@ -110,7 +116,7 @@ def latest_sweeps(results):
         except (OSError, ValueError):
             continue
         info = data.get("info", {})
-        topo = info.get("topology")
+        topo = sweep_kind(info) if info.get("topology") else None
         if topo and (topo not in best or info["started"] > best[topo][1]["info"]["started"]):
             best[topo] = (path, data)
     return best
@@ -207,6 +213,12 @@ TOPOLOGY = {
                 "frontend (testpmd io, `start tx_first`, lcore 0) has two `net_virtio_user` "
                 "ports on the backend's two vhost-user ports (backend on lcore 1); frames "
                 "circulate frontend port 0 -> backend -> port 1 -> backend -> port 0.\n",
+    "loopback-packed": "## Loopback on packed virtqueues\n\nThe same loopback with the "
+                       "frontend's two ports on packed virtqueues (virtio 1.1: "
+                       "`net_virtio_user...,packed_vq=1`; a QEMU guest gets them with "
+                       "`-device virtio-net-pci,...,packed=on`). Every backend runs "
+                       "the same rte_vhost, which serves a packed ring in batches of "
+                       "four descriptors.\n",
     "pvp": "## PVP through a NIC stand-in (net_memif)\n\nThe backend has a `net_memif` "
            "port (server; the NIC stand-in) and a vhost-user port (the guest). The "
            "frontend is one testpmd (io, `start tx_first`, lcore 0) with the memif peer "
@@ -235,7 +247,7 @@ def write(results, path):
     if os.path.exists(analysis):
         with open(analysis) as f:
             out.append(f.read())
-    for topo in ("loopback", "pvp"):
+    for topo in ("loopback", "loopback-packed", "pvp"):
         if topo not in sweeps:
             continue
         spath, data = sweeps[topo]

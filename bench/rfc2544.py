@@ -59,7 +59,7 @@ class Gen:
     net_virtio_user port per socket, on lcore 0, in its own memory."""
 
     def __init__(self, binary, socks, macs=None, ring=1024, roles=None,
-                 idle_sleep=0):
+                 idle_sleep=0, packed=False):
         self.binary = binary
         self.socks = list(socks)
         self.macs = macs or ["02:00:00:00:%02x:%02x" % (i >> 8, (i & 0xff) + 1)
@@ -67,12 +67,13 @@ class Gen:
         self.ring = ring
         self.roles = roles
         self.idle_sleep = idle_sleep
+        self.packed = packed
 
     def argv(self, prefix, opts):
         a = [self.binary, "-l", "0", "--no-pci", "--in-memory",
              "--single-file-segments", "--no-telemetry", "--file-prefix",
              prefix, "--log-level", "*:warning"]
-        for v in vb.virtio_user_vdevs(self.socks, self.macs):
+        for v in vb.virtio_user_vdevs(self.socks, self.macs, packed=self.packed):
             a += ["--vdev", "%s,queue_size=%d" % (v, self.ring)]
         a += ["--", "--ring", str(self.ring), "--quiet"]
         if self.roles:
@@ -277,13 +278,15 @@ def fmt(v, spec="%.0f"):
 
 def gen_arg_parser(doc, c2c_retries=False):
     """The options every vs-gen script has: its first doc line as the
-    description, the rest as the epilog, --switch, --gen and the c2c ones
-    (with c2c_retries, --c2c-retries too)."""
+    description, the rest as the epilog, --switch, --gen, --packed and the
+    c2c ones (with c2c_retries, --c2c-retries too)."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=doc.split("\n", 2)[2])
     ap.add_argument("--switch", default=vb.SWITCH, help="vhostswitch binary")
     ap.add_argument("--gen", default=GEN, help="vs-gen binary")
+    ap.add_argument("--packed", action="store_true",
+                    help="vs-gen's virtqueues packed (virtio 1.1), not split")
     vb.add_c2c_args(ap, retries=c2c_retries)
     return ap
 
@@ -333,7 +336,7 @@ def main():
             def search():
                 backend = Backend(kind, args.switch, echo=args.echo)
                 try:
-                    gen = Gen(args.gen, backend.socks, ring=args.ring,
+                    gen = Gen(args.gen, backend.socks, ring=args.ring, packed=args.packed,
                               roles="both,both" if args.bidir else "gen,sink")
                     return Search(args, backend, gen, size).run()
                 finally:

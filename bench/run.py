@@ -26,6 +26,9 @@ Topologies:
             frame crosses the backend NIC -> guest or guest -> NIC, as in
             PVP. Generator and guest are one testpmd process because this
             machine has one CPU for the frontend.
+With --packed, the frontend's virtio-user ports use packed virtqueues
+(virtio 1.1, packed_vq=1) instead of split ones; every backend serves
+them with the same rte_vhost.
 
 The frontend is testpmd in io mode on lcore 0, driven on its stdin: once
 the backend has taken up the guest's queues it is told `start tx_first N`
@@ -43,9 +46,9 @@ bottleneck (backend-bound), otherwise the frontend is (frontend-bound).
 Cycles per packet compare backends even when the frontend is the limit.
 
 Output: one JSON per run and summary.json in a sweep directory under
---results-dir (default bench/results/TOPOLOGY-SIZES-TIMESTAMP), a gnuplot
-PNG per sweep (--plot), and `--report` writes bench/RESULTS.md from the
-newest sweep of each topology found under bench/results.
+--results-dir (default bench/results/TOPOLOGY[-packed]-SIZES-TIMESTAMP), a
+gnuplot PNG per sweep (--plot), and `--report` writes bench/RESULTS.md from
+the newest sweep of each topology, split and packed, under bench/results.
 """
 
 import argparse
@@ -96,8 +99,9 @@ class Setup:
     """What one run shares between backend and frontend: a private
     directory, the sockets, the DPDK prefixes."""
 
-    def __init__(self, topology, tag):
+    def __init__(self, topology, tag, packed=False):
         self.topology = topology
+        self.packed = packed
         self.dir = tempfile.mkdtemp(prefix="vs-run-")
         self.bprefix = "vsrun-b-" + tag
         self.fprefix = "vsrun-f-" + tag
@@ -107,9 +111,9 @@ class Setup:
 
     def frontend_vdevs(self, vhost_paths):
         if self.topology == "loopback":
-            return virtio_user_vdevs(vhost_paths[:2])
+            return virtio_user_vdevs(vhost_paths[:2], packed=self.packed)
         return [memif_vdev(0, self.memif, "client", MAC0),
-                virtio_user_vdevs(vhost_paths[:1], macs=(MAC1,))[0]
+                virtio_user_vdevs(vhost_paths[:1], macs=(MAC1,), packed=self.packed)[0]
                 .replace("net_virtio_user0", "net_virtio_user1")]
 
     def ready_paths(self, vhost_paths):
@@ -434,14 +438,18 @@ def make_backend(kind, args):
     raise SystemExit("unknown backend %r (known: %s, NAME=PATH)" % (kind, ", ".join(ALL_BACKENDS)))
 
 
+def virtqueues(args):
+    return "packed" if args.packed else "split"
+
+
 def run_one(kind, size, args):
     """One backend, one frame size, one measured window: a result dict."""
     tag = "%d-%d" % (os.getpid(), int(time.time() * 1000) % 1000000)
-    st = Setup(args.topology, tag)
+    st = Setup(args.topology, tag, args.packed)
     backend = make_backend(kind, args)
     frontend = poller = None
     res = {"backend": backend.name, "size": str(size), "topology": args.topology,
-           "duration": args.duration, "warmup": args.warmup}
+           "virtqueues": virtqueues(args), "duration": args.duration, "warmup": args.warmup}
     try:
         backend.started = time.time()
         paths = backend.start(st)
@@ -692,11 +700,12 @@ def sweep(args):
     sizes = [s.strip() for s in args.sizes.split(",")]
     stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
     sweep_dir = args.results_dir or os.path.join(
-        RESULTS, "%s-%s-%s" % (args.topology, "-".join(sizes), stamp))
+        RESULTS, "%s%s-%s-%s" % (args.topology, "-packed" if args.packed else "",
+                                 "-".join(sizes), stamp))
     os.makedirs(os.path.join(sweep_dir, "runs"), exist_ok=True)
     info = {"started": stamp, "argv": ["bench/run.py"] + sys.argv[1:],
-            "topology": args.topology, "backends": backends, "sizes": sizes,
-            "rounds": args.rounds, "duration": args.duration, "warmup": args.warmup,
+            "topology": args.topology, "virtqueues": virtqueues(args), "backends": backends,
+            "sizes": sizes, "rounds": args.rounds, "duration": args.duration, "warmup": args.warmup,
             "bursts": args.bursts,
             "machine": machine()}
     runs = []
@@ -757,6 +766,9 @@ def main():
     ap.add_argument("--backends", default=",".join(ALL_BACKENDS),
                     help="comma-separated, alternated in this order every round")
     ap.add_argument("--topology", choices=("loopback", "pvp"), default="loopback")
+    ap.add_argument("--packed", action="store_true",
+                    help="the frontend's virtqueues packed (virtio 1.1, packed_vq=1), "
+                    "not split")
     ap.add_argument("--sizes", default="64,256,1518,imix",
                     help="frame sizes in bytes with the FCS, as RFC 2544 counts them "
                     "(testpmd builds them 4 bytes shorter), or imix (64/594/1518 at 7:4:1)")

@@ -98,7 +98,7 @@ def measure(args, n, m):
         tel = None if testpmd else vb.Telemetry(prefix)
         gens = n // 2
         macs = max(1, m // gens)
-        gen = Gen(args.gen, socks, ring=args.ring)
+        gen = Gen(args.gen, socks, ring=args.ring, packed=args.packed)
         snap = []
         opts = ["--rate", args.rate, "--duration", args.duration,
                 "--size", args.size, "--macs", macs, "--flows", macs]

@@ -23,7 +23,7 @@ Frontend (testpmd io --tx-first on lcore 0):
   start_testpmd_frontend(prefix, vdevs, ...)   any vdevs; interactive=True
                                     waits for start_traffic(frontend, ...)
   StatsPoller(frontend)             samples an interactive one every second
-  virtio_user_vdevs(socks, macs, server=False)
+  virtio_user_vdevs(socks, macs, server=False, packed=False)
 
 Figures:
   Telemetry(prefix).query(cmd)      DPDK telemetry (JSON)
@@ -224,10 +224,12 @@ def start_testpmd_backend(prefix, vdevs, echo=False, mbufs=16384):
     return Proc("testpmd", argv, echo)
 
 
-def virtio_user_vdevs(socks, macs=(MAC0, MAC1), server=False):
-    """net_virtio_user vdev strings (server=1: the frontend owns the socket)."""
-    return ["net_virtio_user%d,path=%s,mac=%s%s"
-            % (i, s, m, ",server=1" if server else "")
+def virtio_user_vdevs(socks, macs=(MAC0, MAC1), server=False, packed=False):
+    """net_virtio_user vdev strings (server=1: the frontend owns the socket;
+    packed: virtio 1.1 packed virtqueues instead of split ones)."""
+    return ["net_virtio_user%d,path=%s,mac=%s%s%s"
+            % (i, s, m, ",server=1" if server else "",
+               ",packed_vq=1" if packed else "")
             for i, (s, m) in enumerate(zip(socks, macs))]
 
 
