@@ -263,12 +263,15 @@ def mac_of(n):
 
 class Guest:
     """A vs-testguest process holding one virtio-user port per entry of
-    ports: a list of (switch port name, socket path, MAC)."""
+    ports: a list of (switch port name, socket path, MAC). packed: its
+    ports use packed virtqueues (virtio 1.1, virtio-user's packed_vq=1)
+    instead of split ones."""
 
     def __init__(self, binary, ports, workdir, tag="g", queue_size=QUEUE_SIZE,
-                 queues=1):
+                 queues=1, packed=False):
         self.binary = binary
         self.queues = queues
+        self.packed = packed
         self.spec = list(ports)
         self.dir = workdir
         self.tag = tag
@@ -285,7 +288,8 @@ class Guest:
         for i, (_, path, mac) in enumerate(self.spec):
             a += ["--vdev", f"net_virtio_user{i},path={path},mac={mac},"
                   f"queue_size={self.queue_size}"
-                  + (f",queues={self.queues}" if self.queues > 1 else "")]
+                  + (f",queues={self.queues}" if self.queues > 1 else "")
+                  + (",packed_vq=1" if self.packed else "")]
         # Per queue pair: a full rx ring, a full tx ring and a burst.
         mbufs = len(self.spec) * self.queues * (2 * self.queue_size + 1024) \
             + 1023
