@@ -9,7 +9,12 @@ power off, one disconnect on each port, and the file's bytes on both.
 Offloads are on (the default): both guests take checksum and TSO, so A's
 large TCP frames with partial checksums go to B as they are, through the
 virtio-net header, with no work done in software (tx_sw_gso and tx_sw_csum
-zero) and frames larger than the MTU among them."""
+zero) and frames larger than the MTU among them.
+
+Guest B's NIC uses packed virtqueues (virtio 1.1, QEMU's packed=on), guest
+A's split ones, as the guests and the switch all say: every frame is copied
+from one layout into the other, A's TCP frames larger than the MTU into
+B's packed ring among them."""
 
 import os
 import sys
@@ -19,6 +24,8 @@ import vmtest as vt  # noqa: E402
 
 PINGS = 20
 KIB = 1024
+B_PACKED = True           # guest B on packed virtqueues, guest A on split
+VIRTIO_F_RING_PACKED = 34
 
 # A pings B, waits until B has pinged it too (so that A's power-off cannot
 # cut B's pings short), then sends the file; B receives it in the
@@ -45,7 +52,7 @@ def body(env, image, d):
     ga = vt.Qemu(env, image, d, "guest-a", os.path.join(d, "a.sock"), 1,
                  JOB_A)
     gb = vt.Qemu(env, image, d, "guest-b", os.path.join(d, "b.sock"), 2,
-                 JOB_B)
+                 JOB_B, packed=B_PACKED)
     ga.start()
     gb.start()
     for g in (ga, gb):
@@ -56,6 +63,19 @@ def body(env, image, d):
     for name in ("a", "b"):
         sw.wait_port(name, "up, one connect",
                      lambda p: p["state"] == "up" and p["connects"] == 1)
+    # The ring layout each guest's driver and the switch agreed on: the
+    # guest's features (one '0' or '1' a bit) and the switch's, in hex.
+    for g, name, packed in ((ga, "a", False), (gb, "b", B_PACKED)):
+        bits = g.wait_marker("net").get("features", "")
+        want = "1" if packed else "0"
+        vt.check(len(bits) > VIRTIO_F_RING_PACKED and
+                 bits[VIRTIO_F_RING_PACKED] == want,
+                 f"{g.name}: VIRTIO_F_RING_PACKED {want} expected in its "
+                 f"features {bits!r}")
+        features = sw.port(name)["features"]
+        vt.check((int(features, 16) >> VIRTIO_F_RING_PACKED & 1) == packed,
+                 f"switch port {name}: VIRTIO_F_RING_PACKED "
+                 f"{'set' if packed else 'clear'} expected in {features}")
 
     vt.check_ping(ga.wait_marker("ping"), PINGS, "guest-a -> guest-b")
     vt.check_ping(gb.wait_marker("ping"), PINGS, "guest-b -> guest-a")

@@ -390,11 +390,12 @@ def guest_ip(i):
 class Qemu:
     """One guest. job: shell commands (guest-lib.sh's vs_* functions,
     $VS_BOOT the boot count, $VS_DEV the NIC); end: what the guest does
-    after the job (poweroff, reboot, wait)."""
+    after the job (poweroff, reboot, wait); packed: its NIC uses packed
+    virtqueues (virtio 1.1) instead of split ones."""
 
     def __init__(self, env, image, workdir, name, sock, index, job,
                  server=False, reboot=False, smp=1, queues=1, end="poweroff",
-                 guest_timeout=400):
+                 guest_timeout=400, packed=False):
         self.env = env
         self.image = image
         self.name = name
@@ -406,6 +407,7 @@ class Qemu:
         self.reboot = reboot
         self.smp = smp
         self.queues = queues
+        self.packed = packed
         self.end = end
         self.guest_timeout = guest_timeout
         self.console = os.path.join(workdir, f"{name}.console.log")
@@ -430,6 +432,8 @@ class Qemu:
         if self.queues > 1:
             netdev += f",queues={self.queues}"
             device += ",mq=on,vectors=0"
+        if self.packed:
+            device += ",packed=on"
         a = [self.env.qemu, "-nodefaults", "-no-user-config",
              "-msg", "timestamp=on",
              "-display", "none", "-accel", "tcg",
