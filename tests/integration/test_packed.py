@@ -198,33 +198,9 @@ def kill_in_stream(sw, tg_bin, ga, gb, gc, flow):
     stopped = {s["flow"]: s["sent"] for g in (gb, gc)
                for s in g.stream_stop()}
     vt.log(f"streams stopped: sent {stopped}")
-    vt.wait_flow(c, b.mac, fbc, stopped[fbc])
-    vt.wait_flow(b, c.mac, fcb, stopped[fcb])
-    vt.settle()
-    vt.check_flow_exact(c, b.mac, fbc, stopped[fbc])
-    vt.check_flow_exact(b, c.mac, fcb, stopped[fcb])
-    vt.check_flow_exact(b, a2.mac, vt.LEARN_FLOW, 1)
-    vt.check_flow_exact(c, a2.mac, vt.LEARN_FLOW, 1)
-    vt.check_flow_exact(b, a2.mac, fa + 3, N)
-    # What left the killed A's ring arrived whole and in order.
-    ra = vt.rx_flow(b.stats(), a.mac, fa)["received"]
-    vt.check_flow_exact(b, a.mac, fa, ra)
-    for gp in (b, c):
-        vt.check_dict(gp.stats(), {"rx_bad": 0, "rx_foreign": 0,
-                                   "rx_not_for_us": 0, "rx_nombuf": 0},
-                      f"{gp}: receive errors")
-    d = sw.delta(before)
-    vt.check_no_drops(d)
-    vt.check_dict(d["a"], {"rx_packets": ra + 1 + N,
-                           "rx_bytes": ra * 512 + 60 + N * 1514,
-                           "tx_packets": 0, "connects": 1, "disconnects": 1},
-                  "switch port a")
-    vt.check_dict(d["b"], {"rx_packets": stopped[fbc],
-                           "tx_packets": stopped[fcb] + ra + 1 + N,
-                           "connects": 0, "disconnects": 0}, "switch port b")
-    vt.check_dict(d["c"], {"rx_packets": stopped[fcb],
-                           "tx_packets": stopped[fbc] + 1,
-                           "connects": 0, "disconnects": 0}, "switch port c")
+    vt.check_after_kill(sw, before, a, a2, b, c,
+                        {"a": fa, "bc": fbc, "cb": fcb, "new": fa + 3},
+                        stopped, N)
     sw.wait_no_mbufs_in_use()
     # And the other way: B -> new A.
     vt.transfer(sw, b, a2.mac, [a2], [b, c], N, 1514, fa + 4)

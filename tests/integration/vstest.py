@@ -509,6 +509,49 @@ def check_no_drops(delta, names=None):
                        f"switch port {n} drops")
 
 
+def check_after_kill(sw, before, a, a2, b, c, flows, stopped, n):
+    """The outcome of a guest killed mid-stream and restarted: A (port a)
+    streamed 512-byte frames to B on flows["a"] until killed, B and C
+    streamed 256-byte frames to each other on flows["bc"] and flows["cb"]
+    (stopped: what each of those two sent), and the new A (a2) sent one
+    broadcast and then n 1514-byte frames to B on flows["new"]. Every
+    frame sent arrived once and in order, A's stream whole up to the
+    kill, with no receive errors, no drops and the switch's counters
+    exact since before."""
+    fbc, fcb = flows["bc"], flows["cb"]
+    wait_flow(c, b.mac, fbc, stopped[fbc])
+    wait_flow(b, c.mac, fcb, stopped[fcb])
+    settle()
+    check_flow_exact(c, b.mac, fbc, stopped[fbc])
+    check_flow_exact(b, c.mac, fcb, stopped[fcb])
+    check_flow_exact(b, a2.mac, LEARN_FLOW, 1)
+    check_flow_exact(c, a2.mac, LEARN_FLOW, 1)
+    check_flow_exact(b, a2.mac, flows["new"], n)
+    # Whatever left the killed A's ring arrived whole and in order; the
+    # rest was never dequeued, so there is no gap.
+    ra = rx_flow(b.stats(), a.mac, flows["a"])["received"]
+    check_flow_exact(b, a.mac, flows["a"], ra)
+    for gp in (b, c):
+        check_dict(gp.stats(), {"rx_bad": 0, "rx_foreign": 0,
+                                "rx_not_for_us": 0, "rx_nombuf": 0},
+                   f"{gp}: receive errors")
+    d = sw.delta(before)
+    check_no_drops(d)
+    check_dict(d[a.name], {"rx_packets": ra + 1 + n,
+                           "rx_bytes": ra * 512 + 60 + n * 1514,
+                           "tx_packets": 0, "connects": 1, "disconnects": 1},
+               f"switch port {a.name}")
+    check_dict(d[b.name], {"rx_packets": stopped[fbc],
+                           "tx_packets": stopped[fcb] + ra + 1 + n,
+                           "connects": 0, "disconnects": 0},
+               f"switch port {b.name}")
+    check_dict(d[c.name], {"rx_packets": stopped[fcb],
+                           "tx_packets": stopped[fbc] + 1,
+                           "connects": 0, "disconnects": 0},
+               f"switch port {c.name}")
+    check(sw.alive(), "switch process alive")
+
+
 def check_port_quiet(gport, what="no traffic"):
     s = gport.stats()
     check_dict(s, {"rx_frames": 0, "rx_bad": 0, "rx_foreign": 0},
