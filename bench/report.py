@@ -2,9 +2,9 @@
 """Writes bench/RESULTS.md from the sweeps bench/run.py left in bench/results.
 
 `bench/run.py --report` calls write(): the newest sweep of each topology
-and ring layout (by its start time) is reported; everything in RESULTS.md comes from the
-sweeps' summary.json files or from the text below, so the page can be
-regenerated after a re-run on a quiet machine.
+and virtqueue layout (by its start time) is reported; everything in
+RESULTS.md comes from the sweeps' summary.json files or from the text
+below, so the page can be regenerated after a re-run on a quiet machine.
 """
 
 import glob

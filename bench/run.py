@@ -203,8 +203,10 @@ class SwitchBackend:
                 st = self.tel.query("/vhostswitch/port," + n)
             except (OSError, ValueError, KeyError):
                 continue
+            # Counters that moved, and the virtio features the guest got.
             ports[n] = {k: v for k, v in st.items()
-                        if k.startswith(("rx_packets", "tx_packets", "drop_")) and v}
+                        if (k.startswith(("rx_packets", "tx_packets", "drop_")) and v)
+                        or k == "features"}
         return ports
 
     def stop(self):
