@@ -26,10 +26,18 @@
 #define VS_VRING_GUEST_RX(q) ((uint16_t)((q) * 2))
 #define VS_VRING_GUEST_TX(q) ((uint16_t)((q) * 2 + 1))
 
+/*
+ * What an idle packed queue is asked for first: one frame. (Four, one
+ * batch of rte_vhost's, cost 120 cycles a poll against 85, in a turn over
+ * 16 idle queues; a whole burst cost 420.)
+ */
+#define VS_VHOST_PACKED_PROBE 1
+
 struct vs_vhost_queue {
 	/* Written only by the worker that owns the queue. */
 	uint64_t rx_nombuf;
 	uint64_t rx_bad_offload; /* frames whose offload request we could not take */
+	bool rx_idle;            /* its last poll found nothing (a hint) */
 } __rte_cache_aligned;
 
 struct vs_vhost_port {
@@ -37,6 +45,7 @@ struct vs_vhost_port {
 	int vid;
 	struct rte_mempool *pool;
 	const struct rte_ring *pool_ring; /* the pool's ring, if ring-backed */
+	bool packed;           /* the guest's rings are packed (virtio 1.1) */
 	/* Event thread: wo; control: ro. */
 	uint64_t features;
 	uint16_t vrings;
@@ -149,10 +158,26 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 	       uint16_t n)
 {
 	struct vs_vhost_port *vp = port->priv;
+	struct vs_vhost_queue *vq = &vp->q[qid];
 	uint16_t vring = VS_VRING_GUEST_TX(qid);
-	uint16_t got;
+	bool idle = __atomic_load_n(&vq->rx_idle, __ATOMIC_RELAXED);
+	uint16_t want = n, got;
 
-	got = rte_vhost_dequeue_burst(vp->vid, vring, vp->pool, pkts, n);
+	/*
+	 * On a packed ring, rte_vhost (22.11) takes the mbufs it was asked
+	 * for from the pool before it looks at the ring, and gives back what
+	 * it did not fill: an empty poll for a whole burst costs a bulk get
+	 * and a bulk put of 32 mbufs. A queue that was empty is asked for one
+	 * frame first, and for the rest of the burst only when one came.
+	 */
+	if (vp->packed && idle && n > VS_VHOST_PACKED_PROBE)
+		want = VS_VHOST_PACKED_PROBE;
+	got = rte_vhost_dequeue_burst(vp->vid, vring, vp->pool, pkts, want);
+	if (got == want && want < n)
+		got += rte_vhost_dequeue_burst(vp->vid, vring, vp->pool, pkts + got,
+					       n - got);
+	if ((got == 0) != idle)
+		__atomic_store_n(&vq->rx_idle, got == 0, __ATOMIC_RELAXED);
 	if (likely(got > 0)) {
 		/*
 		 * rte_vhost marks a frame whose virtio-net header asks for
@@ -173,9 +198,8 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 	 * count the poll. (Asking the ring how much the guest has queued
 	 * would wait on the ring's lock, which a worker must never do.)
 	 */
-	if (unlikely(pool_nearly_empty(vp, n)))
-		__atomic_store_n(&vp->q[qid].rx_nombuf, vp->q[qid].rx_nombuf + 1,
-				 __ATOMIC_RELAXED);
+	if (unlikely(pool_nearly_empty(vp, want)))
+		__atomic_store_n(&vq->rx_nombuf, vq->rx_nombuf + 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -310,6 +334,9 @@ new_device(int vid)
 
 	__atomic_store_n(&vp->vid, vid, __ATOMIC_RELAXED);
 	__atomic_store_n(&vp->features, features, __ATOMIC_RELAXED);
+	vp->packed = (features >> VIRTIO_F_RING_PACKED) & 1;
+	for (uint16_t q = 0; q < VS_PORT_QUEUES_MAX; q++)
+		__atomic_store_n(&vp->q[q].rx_idle, false, __ATOMIC_RELAXED);
 	/* What this guest takes as it is; the rest is done for it. */
 	__atomic_store_n(&port->tx_offloads,
 			 vp->offload ? vs_offload_caps_virtio(features) : 0, __ATOMIC_RELAXED);

@@ -6,6 +6,9 @@ ones do. Guest A and guest B use packed rings, guest C split rings, each
 its own process; the switch's telemetry shows which layout each port
 negotiated.
 
+  - idle guests on packed rings cost each poll one mbuf at most
+    (rte_vhost takes them before it looks at a packed ring), not a whole
+    burst: mbufs_in_use never reads more than 1;
   - packed <-> packed (A, B) and packed <-> split (A, C; B, C), every
     direction, at several sizes up to 1514 B and over several turns of
     the 4096-entry rings (so the rings' wrap counters flip), and a flood
@@ -38,16 +41,20 @@ SIZES = (60, 777, 1514)
 STREAM_PPS = 50000
 
 
+PACKED_PROBE = 1     # what the switch asks an idle packed queue for
+IDLE_SAMPLES = 300
+
+
 class Switch(vt.Switch):
     """The switch, with a leak check that holds with packed rings.
 
-    rte_vhost (22.11) takes a whole burst of mbufs from the pool before it
-    looks at a packed ring, and gives back what it did not fill: while a
-    packed port is polled, even an idle one, the worker holds VS_BURST
-    (32) mbufs for the length of each poll, so mbufs_in_use reads 0 or 32
-    at random (split rings are looked at first: 0). A leaked mbuf is never
-    given back, so mbufs_in_use never reads 0 again: one 0 is the proof.
-    Polled often, since most reads catch a poll in progress."""
+    rte_vhost (22.11) takes the mbufs it is asked for from the pool before
+    it looks at a packed ring, and gives back what it did not fill: while
+    a packed port is polled, even an idle one, the worker holds them for
+    the length of each poll, so mbufs_in_use reads 0 or a few at random
+    (split rings are looked at first: 0). A leaked mbuf is never given
+    back, so mbufs_in_use never reads 0 again: one 0 is the proof. Polled
+    often, since many reads catch a poll in progress."""
 
     def wait_no_mbufs_in_use(self, timeout=5):
         last = {}
@@ -61,6 +68,20 @@ class Switch(vt.Switch):
         except vt.TestFailure:
             raise vt.TestFailure(f"mbuf leak: mbufs_in_use never 0 in "
                                  f"{timeout}s: {last.get('info')}")
+
+
+def check_idle_hold(sw):
+    """With every guest idle, a poll of a packed queue holds at most
+    PACKED_PROBE mbufs (not a whole burst of 32): mbufs_in_use, read
+    IDLE_SAMPLES times, never exceeds it."""
+    seen = {}
+    for _ in range(IDLE_SAMPLES):
+        n = sw.info()["mbufs_in_use"]
+        seen[n] = seen.get(n, 0) + 1
+    vt.log(f"mbufs_in_use over {IDLE_SAMPLES} reads while idle: {seen}")
+    vt.check(max(seen) <= PACKED_PROBE,
+             f"idle packed queues hold at most {PACKED_PROBE} mbufs a poll: "
+             f"mbufs_in_use read {seen}")
 
 
 def check_layout(sw, name, packed, what):
@@ -229,6 +250,7 @@ def body(sw_bin, tg_bin):
     check_layout(sw, "b", True, "guest B")
     check_layout(sw, "c", False, "guest C")
     vt.learn(sw, [a, b, c])
+    check_idle_hold(sw)
 
     vt.log("packed <-> packed")
     flow = 1
