@@ -45,9 +45,8 @@ struct vs_vhost_port {
 	int vid;
 	struct rte_mempool *pool;
 	const struct rte_ring *pool_ring; /* the pool's ring, if ring-backed */
-	bool packed;           /* the guest's rings are packed (virtio 1.1) */
+	uint64_t features;     /* control: ro too */
 	/* Event thread: wo; control: ro. */
-	uint64_t features;
 	uint16_t vrings;
 	uint32_t enabled_mask; /* bit i: vring i enabled */
 	bool state_seen;       /* the guest sent vring enable/disable messages */
@@ -170,7 +169,8 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 	 * and a bulk put of 32 mbufs. A queue that was empty is asked for one
 	 * frame first, and for the rest of the burst only when one came.
 	 */
-	if (vp->packed && idle && n > VS_VHOST_PACKED_PROBE)
+	if (((vp->features >> VIRTIO_F_RING_PACKED) & 1) && idle &&
+	    n > VS_VHOST_PACKED_PROBE)
 		want = VS_VHOST_PACKED_PROBE;
 	got = rte_vhost_dequeue_burst(vp->vid, vring, vp->pool, pkts, want);
 	if (got == want && want < n)
@@ -334,7 +334,6 @@ new_device(int vid)
 
 	__atomic_store_n(&vp->vid, vid, __ATOMIC_RELAXED);
 	__atomic_store_n(&vp->features, features, __ATOMIC_RELAXED);
-	vp->packed = (features >> VIRTIO_F_RING_PACKED) & 1;
 	for (uint16_t q = 0; q < VS_PORT_QUEUES_MAX; q++)
 		__atomic_store_n(&vp->q[q].rx_idle, false, __ATOMIC_RELAXED);
 	/* What this guest takes as it is; the rest is done for it. */
