@@ -228,9 +228,10 @@ def kill_in_stream(sw, tg_bin, ga, gb, gc, flow):
     return ga2
 
 
-def quit_and_return(sw, tg_bin, ga, packed, tag):
+def quit_and_return(sw, tg_bin, ga, others, packed, tag):
     """A quits; the switch counts one disconnect and holds no mbuf; a new
-    A (packed or not) attaches on the same port."""
+    A (packed or not) attaches on the same port, and its first frame, a
+    broadcast, reaches each of others once (relearn)."""
     before = sw.snapshot()
     ga.quit()
     sw.wait_detached("a", before)
@@ -240,6 +241,7 @@ def quit_and_return(sw, tg_bin, ga, packed, tag):
     ga2 = restart(sw, tg_bin, ga, tag, packed, before)
     vt.check_dict(sw.delta(before)["a"], {"disconnects": 1, "connects": 1},
                   "port a events after the return")
+    relearn(sw, ga2.ports[0], others)
     return ga2
 
 
@@ -271,9 +273,8 @@ def body(sw_bin, tg_bin):
     flow += 4
 
     vt.log("A quits and returns on packed rings")
-    ga = quit_and_return(sw, tg_bin, ga, True, "g0q")
+    ga = quit_and_return(sw, tg_bin, ga, [b, c], True, "g0q")
     a = ga.ports[0]
-    relearn(sw, a, [b, c])
     both_ways(sw, a, b, [c], N, 1514, flow)
     flow += 2
     both_ways(sw, a, c, [b], 2000, 512, flow)
@@ -284,9 +285,8 @@ def body(sw_bin, tg_bin):
     flow += 5
 
     vt.log("A returns on split rings on the same port")
-    ga = quit_and_return(sw, tg_bin, ga, False, "g0s")
+    ga = quit_and_return(sw, tg_bin, ga, [b, c], False, "g0s")
     a = ga.ports[0]
-    relearn(sw, a, [b, c])
     both_ways(sw, a, b, [c], N, 1514, flow)
     flow += 2
     check_layout(sw, "b", True, "guest B, all along")
