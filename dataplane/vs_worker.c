@@ -472,11 +472,11 @@ prefetch_header_ahead(struct rte_mbuf **pkts, uint16_t n, uint16_t i)
  * the FDB bucket of each new address, so that the lookups that follow
  * overlap their cache misses instead of waiting for them one by one.
  * A runt's addresses are left unread: the second pass drops it first.
- * The caller has prefetched the first headers.
+ * With cold headers the caller has prefetched the first ones.
  */
 static inline void
 bridge_prefetch(const struct vs_fdb *fdb, struct rte_mbuf **pkts, uint16_t n,
-		uint64_t *src, uint64_t *dst)
+		bool cold, uint64_t *src, uint64_t *dst)
 {
 	uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
 
@@ -484,7 +484,8 @@ bridge_prefetch(const struct vs_fdb *fdb, struct rte_mbuf **pkts, uint16_t n,
 		const struct rte_mbuf *m = pkts[i];
 		const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 
-		prefetch_header_ahead(pkts, n, i);
+		if (cold)
+			prefetch_header_ahead(pkts, n, i);
 		if (unlikely(m->data_len < VS_ETH_HDR_LEN))
 			continue;
 		dst[i] = load_mac(frame);
@@ -518,6 +519,8 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 	uint64_t last_src = UINT64_MAX, last_dst = UINT64_MAX;
 	/* A small table stays in cache: then the first pass only costs. */
 	const bool big = vs_fdb_count(w->fdb) >= VS_BRIDGE_PREFETCH_MIN;
+	/* Headers a port copied in are in cache already. */
+	const bool cold = !(in->flags & VS_PORT_F_RX_COPIED);
 	uint64_t srcs[VS_BURST], dsts[VS_BURST];
 	enum vs_l2_action action = VS_L2_FLOOD;
 	struct vs_port *run_port = NULL;
@@ -525,15 +528,16 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 	uint16_t out = 0;
 	uint64_t bytes = 0;
 
-	prefetch_headers(pkts, n);
+	if (cold)
+		prefetch_headers(pkts, n);
 	if (big)
-		bridge_prefetch(w->fdb, pkts, n, srcs, dsts);
+		bridge_prefetch(w->fdb, pkts, n, cold, srcs, dsts);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint64_t src, dst;
 
 		/* With the first pass, the headers were read already. */
-		if (!big)
+		if (cold && !big)
 			prefetch_header_ahead(pkts, n, i);
 		bytes += m->pkt_len;
 		if (unlikely(m->data_len < VS_ETH_HDR_LEN)) {

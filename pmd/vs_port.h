@@ -85,6 +85,11 @@ struct vs_port_counters {
  * owned by the worker that polls rx queue q (vhost).
  */
 #define VS_PORT_F_TXQ_PER_WORKER (1u << 0)
+/*
+ * Received frames arrive in this CPU's cache: the port copied them into
+ * the mbufs itself (vhost), so prefetching their headers only costs.
+ */
+#define VS_PORT_F_RX_COPIED (1u << 1)
 
 enum vs_port_kind {
 	VS_PORT_KIND_VHOST,

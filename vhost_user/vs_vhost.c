@@ -557,6 +557,7 @@ vs_vhost_port_create(const struct vs_vhost_params *params, char *err,
 	vp->queues = params->queues;
 	vp->offload = !params->no_offload;
 	port->nb_queues = params->queues;
+	port->flags = VS_PORT_F_RX_COPIED; /* rte_vhost copies each frame in */
 	snprintf(vp->path, sizeof(vp->path), "%s", params->path);
 
 	/* In client mode rte_vhost reconnects unless told NO_RECONNECT. */
