@@ -113,12 +113,18 @@ port_send(struct vs_worker *w, struct vs_port *port, uint16_t q,
 		if (n == 0)
 			return;
 	}
-	for (uint16_t i = 0; i < n; i++)
+	for (uint16_t i = 0; i < n; i++) {
 		lens[i] = pkts[i]->pkt_len;
+		bytes += lens[i];
+	}
 	devq = (port->flags & VS_PORT_F_TXQ_PER_WORKER) ? (uint16_t)w->id : q;
 	sent = port->ops->tx_burst(port, devq, pkts, n);
-	for (uint16_t i = 0; i < sent; i++)
-		bytes += lens[i];
+	/* The mbufs are gone: what was sent is counted from their lengths. */
+	if (unlikely(sent < n)) {
+		bytes = 0;
+		for (uint16_t i = 0; i < sent; i++)
+			bytes += lens[i];
+	}
 	ctr_add(&c->tx_packets, sent);
 	ctr_add(&c->tx_bytes, bytes);
 	ctr_add(&w->qctrs[port->index][q].tx_packets, sent);

@@ -46,6 +46,7 @@ struct vs_vhost_port {
 	struct rte_mempool *pool;
 	const struct rte_ring *pool_ring; /* the pool's ring, if ring-backed */
 	uint64_t features;     /* control: ro too */
+	bool rx_offload;       /* the guest may ask for offload work (see rx) */
 	/* Event thread: wo; control: ro. */
 	uint16_t vrings;
 	uint32_t enabled_mask; /* bit i: vring i enabled */
@@ -106,6 +107,15 @@ vs_vhost_disabled_features(bool offload)
 
 /* The receive flags rte_vhost puts on a frame whose header asks for work. */
 #define VS_VHOST_RX_OL_FLAGS (RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_LRO)
+
+/*
+ * The features under which rte_vhost reads a guest's virtio-net headers
+ * at all: without one of them it sets no receive flag on any frame.
+ */
+#define VS_VHOST_HOST_OFFLOADS                                                 \
+	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_HOST_ECN) |       \
+	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
+	 (1ULL << VIRTIO_NET_F_HOST_UFO))
 
 /*
  * Turns the guest's offload requests in a burst into the switch's tx
@@ -182,8 +192,9 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 		/*
 		 * rte_vhost marks a frame whose virtio-net header asks for
 		 * work with receive flags: one test per frame finds them.
+		 * A guest that negotiated no offload cannot ask.
 		 */
-		if (vp->offload) {
+		if (vp->rx_offload) {
 			uint64_t any = 0;
 
 			for (uint16_t i = 0; i < got; i++)
@@ -361,6 +372,8 @@ new_device(int vid)
 
 	__atomic_store_n(&vp->vid, vid, __ATOMIC_RELAXED);
 	__atomic_store_n(&vp->features, features, __ATOMIC_RELAXED);
+	__atomic_store_n(&vp->rx_offload,
+			 vp->offload && (features & VS_VHOST_HOST_OFFLOADS) != 0, __ATOMIC_RELAXED);
 	for (uint16_t q = 0; q < VS_PORT_QUEUES_MAX; q++)
 		__atomic_store_n(&vp->q[q].rx_idle, false, __ATOMIC_RELAXED);
 	/* What this guest takes as it is; the rest is done for it. */
