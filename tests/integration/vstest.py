@@ -92,7 +92,9 @@ class Telemetry:
     def __init__(self, prefix):
         self.path = os.path.join(DPDK_RUN_DIR, prefix, "dpdk_telemetry.v2")
 
-    def query(self, cmd, timeout=5.0):
+    # Generous: this shared machine can lose a CPU for seconds at a time,
+    # and a slow reply only costs when something is wrong.
+    def query(self, cmd, timeout=15.0):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         s.settimeout(timeout)
         try:
