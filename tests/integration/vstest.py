@@ -194,6 +194,23 @@ class Switch:
                  self.delta(before)[name]["disconnects"] >= 1, timeout,
                  f"switch port {name} down and its disconnect counted")
 
+    def wait_attached(self, name, before, timeout=15):
+        """Waits until port name is up again and its connect is in,
+        relative to before."""
+        wait_for(lambda: self.port(name)["state"] == "up" and
+                 self.delta(before)[name]["connects"] >= 1, timeout,
+                 f"switch port {name} up again and its connect counted")
+
+    def kill_guest(self, guest, name, before):
+        """SIGKILLs guest, whose port is name: the switch detaches the
+        port, lives on, and counted one disconnect and no connect on it
+        since before."""
+        guest.kill9()
+        self.wait_detached(name, before)
+        check(self.alive(), "switch died after the guest was killed")
+        check_dict(self.delta(before)[name], {"disconnects": 1, "connects": 0},
+                   f"port {name} events after the kill")
+
     def snapshot(self):
         """Every port's counters, to subtract from a later snapshot."""
         # Drop reasons the switch adds later are picked up by name.
