@@ -88,7 +88,8 @@ def one(args, n, m):
 def measure(args, n, m):
     """One run: N guests, M MACs."""
     d = tempfile.mkdtemp(prefix="vs-scale-")
-    proc, prefix, socks = start_backend(args, n, d, max(65536, 2 * (m + n)))
+    proc, prefix, socks = start_backend(args, n, d,
+                                        args.fdb_size or max(65536, 2 * (m + n)))
     testpmd = args.backend == "testpmd"
     try:
         vb.wait_for(lambda: all(os.path.exists(s) for s in socks)
@@ -180,6 +181,9 @@ def main():
     ap.add_argument("--duration", type=float, default=10, help="seconds per run")
     ap.add_argument("--size", default="64", help="frame size or imix")
     ap.add_argument("--ring", type=int, default=1024, help="virtio ring size")
+    ap.add_argument("--fdb-size", type=int, default=0,
+                    help="the switch's --fdb-size (default: twice the guests"
+                         " and MACs, at least 65536)")
     ap.add_argument("--out", help="result file (default bench/results/scale-TIME.json)")
     ap.add_argument("--plot", action="store_true", help="also draw the sweep's PNG")
     ap.add_argument("--replot", metavar="FILE",
