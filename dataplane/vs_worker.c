@@ -509,6 +509,63 @@ bridge_prefetch(const struct vs_fdb *fdb, struct rte_mbuf **pkts, uint16_t n,
 }
 
 /*
+ * The common burst: every frame whole and from one station to one, known
+ * on another single-queue port. Such a burst is learned and looked up
+ * once and sent as it came, with one compare of its addresses per frame.
+ * Returns false, leaving the burst untouched, for any other; *learned is
+ * then the source already learned from it (UINT64_MAX: none), so that the
+ * general path does not learn it twice.
+ */
+static inline bool
+bridge_uniform(struct vs_worker *w, const struct vs_dp_conf *conf,
+	       struct vs_port *in, struct rte_mbuf **pkts, uint16_t n,
+	       uint32_t now, bool cold, uint64_t *learned)
+{
+	const uint8_t *f0 = rte_pktmbuf_mtod(pkts[0], const uint8_t *);
+	uint64_t d0, s0, src, dst, bytes = pkts[0]->pkt_len;
+	struct vs_port_counters *ic;
+	struct vs_port *p;
+	uint16_t out = 0;
+
+	if (unlikely(pkts[0]->data_len < VS_ETH_HDR_LEN))
+		return false;
+	/* Raw 8-byte words: dst and the source's first two bytes; the source
+	 * and the EtherType. Their low 48 bits hold the two addresses. */
+	memcpy(&d0, f0, sizeof(d0));
+	memcpy(&s0, f0 + 6, sizeof(s0));
+	for (uint16_t i = 1; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint64_t d, s;
+
+		if (cold)
+			prefetch_header_ahead(pkts, n, i);
+		memcpy(&d, f, sizeof(d));
+		memcpy(&s, f + 6, sizeof(s));
+		if (((d ^ d0) | (s ^ s0)) & rte_cpu_to_le_64(VS_MAC_MASK) ||
+		    m->data_len < VS_ETH_HDR_LEN)
+			return false;
+		bytes += m->pkt_len;
+	}
+	src = rte_le_to_cpu_64(s0) & VS_MAC_MASK;
+	dst = rte_le_to_cpu_64(d0) & VS_MAC_MASK;
+	if (unlikely(!vs_mac_is_valid_src(src)))
+		return false;
+	vs_fdb_learn(w->fdb, src, in->index, now);
+	*learned = src;
+	if (vs_l2_decide(w->fdb, dst, in->index, &out) != VS_L2_FORWARD)
+		return false;
+	p = conf->by_index[out];
+	if (unlikely(p == NULL) || __atomic_load_n(&p->txq_mask, __ATOMIC_RELAXED) > 1)
+		return false;
+	run_output(w, conf, p, 0, pkts, n);
+	ic = &w->ctrs[in->index];
+	ctr_add(&ic->rx_packets, n);
+	ctr_add(&ic->rx_bytes, bytes);
+	return true;
+}
+
+/*
  * The L2 learning bridge over one burst from port in. Consecutive frames
  * usually share addresses, so the last source and the last decision are
  * remembered and the FDB is consulted once per change. Frames forwarded
@@ -536,6 +593,8 @@ bridge_input(struct vs_worker *w, const struct vs_dp_conf *conf,
 
 	if (cold)
 		prefetch_headers(pkts, n);
+	if (n > 1 && bridge_uniform(w, conf, in, pkts, n, now, cold, &last_src))
+		return;
 	if (big)
 		bridge_prefetch(w->fdb, pkts, n, cold, srcs, dsts);
 	for (uint16_t i = 0; i < n; i++) {
