@@ -540,10 +540,11 @@ bridge_uniform(struct vs_worker *w, const struct vs_dp_conf *conf,
 
 		if (cold)
 			prefetch_header_ahead(pkts, n, i);
+		if (unlikely(m->data_len < VS_ETH_HDR_LEN))
+			return false;
 		memcpy(&d, f, sizeof(d));
 		memcpy(&s, f + 6, sizeof(s));
-		if (((d ^ d0) | (s ^ s0)) & rte_cpu_to_le_64(VS_MAC_MASK) ||
-		    m->data_len < VS_ETH_HDR_LEN)
+		if (((d ^ d0) | (s ^ s0)) & rte_cpu_to_le_64(VS_MAC_MASK))
 			return false;
 		bytes += m->pkt_len;
 	}
