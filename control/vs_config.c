@@ -164,8 +164,6 @@ run_all(const struct vs_script *s, bool dry_run, bool *quit, char *err,
 		struct vs_cmd_ctx ctx = { .dry_run = dry_run, .shadow = sh };
 
 		ctx.out = vs_val_new_obj();
-		if (!dry_run)
-			vs_ctl_lock();
 		if (vs_cmd_run(&ctx, l->text) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", l->source, l->lineno, ctx.err);
 			ret = -EINVAL;
@@ -177,8 +175,6 @@ run_all(const struct vs_script *s, bool dry_run, bool *quit, char *err,
 				printf("%s", b.p);
 			vs_buf_free(&b);
 		}
-		if (!dry_run)
-			vs_ctl_unlock();
 		if (ctx.quit && quit != NULL)
 			*quit = true;
 		vs_val_free(ctx.out);

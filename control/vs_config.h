@@ -51,7 +51,8 @@ int vs_script_check(const struct vs_script *s, char *err, size_t errlen);
 /*
  * Runs every line for real, printing what each reports. Stops at the
  * first failure (SOURCE:LINE: msg in err). Sets *quit if a line asked for
- * shutdown.
+ * shutdown. The caller holds the control lock (vs_ctl_lock), for the
+ * whole script: no request sees its lines half-applied.
  */
 int vs_script_run(const struct vs_script *s, bool *quit, char *err,
 		  size_t errlen);

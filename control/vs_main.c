@@ -490,19 +490,28 @@ main(int argc, char **argv)
 	}
 	vs_vhost_init(vs_dp_pool_for_node, vs_dp_quiesce);
 	vs_eth_init(vs_dp_pool_for_node, vs_dp_quiesce, vs_dp_worker_count());
+	/*
+	 * Nobody sees the switch half-configured: telemetry and control
+	 * requests wait on the control lock, held from before either can be
+	 * asked until the configuration has run whole.
+	 */
+	vs_ctl_lock();
 	if (vs_telemetry_register() < 0)
 		VS_LOG(WARNING, "telemetry commands not registered");
 	ret = vs_dp_start();
 	if (ret < 0) {
+		vs_ctl_unlock();
 		fprintf(stderr, "vhostswitch: cannot start workers: %s\n", strerror(-ret));
 		goto out_dp;
 	}
 	ret = vs_ctl_server_start(opts.ctl_socket, err, sizeof(err));
 	if (ret < 0) {
+		vs_ctl_unlock();
 		fprintf(stderr, "vhostswitch: %s\n", err);
 		goto out_workers;
 	}
 	ret = vs_script_run(&opts.script, &quit, err, sizeof(err));
+	vs_ctl_unlock();
 	if (ret < 0) {
 		fprintf(stderr, "vhostswitch: %s\n", err);
 		goto out_ctl;

@@ -3,18 +3,22 @@
 """config: a start-up config file (ports of both modes, a port added and
 removed again, ageing, static FDB entries, comments, blank lines, a line
 of the longest length) passes --check and starts the switch with exactly
-that state, as vhostswitch-ctl shows it, and forwarding follows it. Bad
+that state, as vhostswitch-ctl shows it, and forwarding follows it; no
+telemetry or control answer shows the file half-applied. Bad
 files stop start-up with exit status 2 and exactly "vhostswitch:
 FILE:LINE: message" on stderr, having created no socket and no hugepage
 file."""
 
 import os
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vstest as vt  # noqa: E402
 
 LINE_MAX = 1024
+CHURN = 40  # port add/del pairs in the good file
 MAC1 = "52:54:00:00:00:01"
 MAC2 = "52:54:00:00:00:02"
 
@@ -37,6 +41,13 @@ def good_config(d):
         f'port add vhost up socket "{up}" client',
         f"port add vhost tmp socket {tmp} queues 1",
         "port del tmp",
+    ]
+    # Ports that come and go while the file runs: nobody may see them.
+    # (The control socket and telemetry answer only once it has run.)
+    for i in range(CHURN):
+        lines += [f"port add vhost tmp{i} socket {os.path.join(d, f'tmp{i}.sock')}",
+                  f"port del tmp{i}"]
+    lines += [
         longest,
         "bridge aging 600",
         f"fdb add vm1 {MAC1}",
@@ -46,6 +57,25 @@ def good_config(d):
     ports = [("vm1", vm1, "server"), ("vm-2", vm2, "server"),
              ("up", up, "client")]
     return "\n".join(lines) + "\n", len(lines), ports
+
+
+def first_info(sw):
+    """A thread that asks sw's telemetry for /vhostswitch/info every
+    millisecond, from before sw starts until it answers; its .answer is
+    then (ports, fdb_entries) of that first reply."""
+    def ask():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                info = sw.tel.query("/vhostswitch/info", timeout=5)
+                t.answer = (info["ports"], info["fdb_entries"])
+                return
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.001)
+    t = threading.Thread(target=ask, daemon=True)
+    t.answer = None
+    t.start()
+    return t
 
 
 def longest_line(text):
@@ -175,7 +205,15 @@ def body(sw_bin, tg_bin):
     os.unlink(crlf)
 
     vt.log("the good file: the switch starts with exactly its state")
-    sw = vt.ConfigSwitch(sw_bin, cfg, ports, d).start()
+    sw = vt.ConfigSwitch(sw_bin, cfg, ports, d)
+    first = first_info(sw)
+    sw.start()
+    first.join(30)
+    # The first answer telemetry gives, asked for as soon as its socket
+    # takes a query, already holds the whole file: its ports (not those
+    # that came and went) and its static entries.
+    soft.eq(first.answer, (len(ports), 2),
+            "first telemetry answer: (ports, fdb_entries)")
     ctl = vt.Ctl(ctl_bin, vt.ctl_socket(sw))
     rows = ctl.json("port", "list")["ports"]
     soft.eq([{k: r[k] for k in ("name", "kind", "state", "mode", "socket")}
