@@ -522,34 +522,26 @@ bridge_uniform(struct vs_worker *w, const struct vs_dp_conf *conf,
 	       uint32_t now, bool cold, uint64_t *learned)
 {
 	const uint8_t *f0 = rte_pktmbuf_mtod(pkts[0], const uint8_t *);
-	uint64_t d0, s0, src, dst, bytes = pkts[0]->pkt_len;
+	uint64_t src, dst, bytes = pkts[0]->pkt_len;
 	struct vs_port_counters *ic;
 	struct vs_port *p;
 	uint16_t out = 0;
 
 	if (unlikely(pkts[0]->data_len < VS_ETH_HDR_LEN))
 		return false;
-	/* Raw 8-byte words: dst and the source's first two bytes; the source
-	 * and the EtherType. Their low 48 bits hold the two addresses. */
-	memcpy(&d0, f0, sizeof(d0));
-	memcpy(&s0, f0 + 6, sizeof(s0));
+	dst = load_mac(f0);
+	src = load_mac(f0 + 6);
 	for (uint16_t i = 1; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint64_t d, s;
 
 		if (cold)
 			prefetch_header_ahead(pkts, n, i);
-		if (unlikely(m->data_len < VS_ETH_HDR_LEN))
-			return false;
-		memcpy(&d, f, sizeof(d));
-		memcpy(&s, f + 6, sizeof(s));
-		if (((d ^ d0) | (s ^ s0)) & rte_cpu_to_le_64(VS_MAC_MASK))
+		if (unlikely(m->data_len < VS_ETH_HDR_LEN) ||
+		    load_mac(f) != dst || load_mac(f + 6) != src)
 			return false;
 		bytes += m->pkt_len;
 	}
-	src = rte_le_to_cpu_64(s0) & VS_MAC_MASK;
-	dst = rte_le_to_cpu_64(d0) & VS_MAC_MASK;
 	if (unlikely(!vs_mac_is_valid_src(src)))
 		return false;
 	vs_fdb_learn(w->fdb, src, in->index, now);
