@@ -46,7 +46,6 @@ struct vs_vhost_port {
 	struct rte_mempool *pool;
 	const struct rte_ring *pool_ring; /* the pool's ring, if ring-backed */
 	uint64_t features;     /* control: ro too */
-	bool rx_offload;       /* the guest may ask for offload work (see rx) */
 	/* Event thread: wo; control: ro. */
 	uint16_t vrings;
 	uint32_t enabled_mask; /* bit i: vring i enabled */
@@ -192,9 +191,9 @@ vhost_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 		/*
 		 * rte_vhost marks a frame whose virtio-net header asks for
 		 * work with receive flags: one test per frame finds them.
-		 * A guest that negotiated no offload cannot ask.
+		 * A guest that negotiated no host offload cannot ask.
 		 */
-		if (vp->rx_offload) {
+		if (vp->offload && (vp->features & VS_VHOST_HOST_OFFLOADS)) {
 			uint64_t any = 0;
 
 			for (uint16_t i = 0; i < got; i++)
@@ -372,8 +371,6 @@ new_device(int vid)
 
 	__atomic_store_n(&vp->vid, vid, __ATOMIC_RELAXED);
 	__atomic_store_n(&vp->features, features, __ATOMIC_RELAXED);
-	__atomic_store_n(&vp->rx_offload,
-			 vp->offload && (features & VS_VHOST_HOST_OFFLOADS) != 0, __ATOMIC_RELAXED);
 	for (uint16_t q = 0; q < VS_PORT_QUEUES_MAX; q++)
 		__atomic_store_n(&vp->q[q].rx_idle, false, __ATOMIC_RELAXED);
 	/* What this guest takes as it is; the rest is done for it. */
