@@ -152,10 +152,13 @@ pool_nearly_empty(const struct vs_vhost_port *vp, uint16_t n)
 {
 	const struct rte_mempool_cache *cache =
 		rte_mempool_default_cache(vp->pool, rte_lcore_id());
-	unsigned int avail;
+	unsigned int avail = cache != NULL ? cache->len : 0;
 
+	/* The worker's own cache is in its L1; the pool's ring may not be. */
+	if (avail >= n)
+		return false;
 	if (vp->pool_ring != NULL)
-		avail = rte_ring_count(vp->pool_ring) + (cache ? cache->len : 0);
+		avail += rte_ring_count(vp->pool_ring);
 	else
 		avail = rte_mempool_avail_count(vp->pool);
 	return avail < n;
