@@ -288,14 +288,15 @@ output(struct vs_worker *w, const struct vs_dp_conf *conf, struct vs_port *port,
 
 /*
  * Transmits what other workers handed over for a queue this one owns.
- * Returns the cycles it spent, 0 when the ring was empty.
+ * Returns the cycles it spent, 0 when the ring was empty; *now becomes
+ * the time it finished.
  */
 static uint64_t
-ring_drain(struct vs_worker *w, struct vs_port *port, uint16_t q)
+ring_drain(struct vs_worker *w, struct vs_port *port, uint16_t q, uint64_t *now)
 {
 	struct rte_ring *r = vs_dp.rings[port->index][q];
 	struct rte_mbuf *pkts[VS_BURST];
-	uint64_t t0;
+	uint64_t t0, t1;
 
 	if (rte_ring_empty(r))
 		return 0;
@@ -309,7 +310,9 @@ ring_drain(struct vs_worker *w, struct vs_port *port, uint16_t q)
 			break;
 		port_tx(w, port, q, pkts, (uint16_t)n);
 	}
-	return rte_rdtsc() - t0;
+	t1 = rte_rdtsc();
+	*now = t1;
+	return t1 - t0;
 }
 
 static inline void
@@ -715,7 +718,16 @@ vs_worker_main(void *arg)
 		const struct vs_worker_conf *wc = &conf->workers[w->id];
 		const struct vs_rxq *rxqs = &conf->rxqs[wc->first];
 		uint32_t now = vs_fdb_time(w->fdb);
-		uint64_t pkts = 0, work = 0, t, t_flush = 0;
+		uint64_t pkts = 0, work = 0, t;
+		/*
+		 * The time last read, and whether it still marks where the next
+		 * queue's work begins. Reading the TSC costs tens of cycles, so a
+		 * queue that follows work starts at that work's end; one that
+		 * follows an empty poll reads the clock itself, so that no
+		 * queue is charged for another's empty poll.
+		 */
+		uint64_t last = prev;
+		bool fresh = true;
 
 		for (uint16_t i = 0; i < wc->n_rxq; i++) {
 			struct vs_port *port = rxqs[i].port;
@@ -724,14 +736,21 @@ vs_worker_main(void *arg)
 			uint64_t t0, cost;
 			uint16_t n;
 
-			if (conf->rings && !(port->flags & VS_PORT_F_TXQ_PER_WORKER))
-				work += ring_drain(w, port, q);
+			if (conf->rings && !(port->flags & VS_PORT_F_TXQ_PER_WORKER)) {
+				cost = ring_drain(w, port, q, &last);
+				if (cost != 0) {
+					work += cost;
+					fresh = true;
+				}
+			}
 			if (!vs_port_is_up(port) || !vs_port_rxq_enabled(port, q))
 				continue;
-			t0 = rte_rdtsc();
+			t0 = fresh ? last : rte_rdtsc();
 			n = port->ops->rx_burst(port, q, w->rx_pkts, VS_BURST);
-			if (n == 0)
+			if (n == 0) {
+				fresh = false;
 				continue;
+			}
 			pkts += n;
 			/*
 			 * A NIC may hand over frames longer than its MTU (af_packet
@@ -757,20 +776,28 @@ vs_worker_main(void *arg)
 					bridge_input(w, conf, port, w->rx_pkts, n, now);
 			}
 			/* What this queue cost, for load-based placement. */
-			cost = rte_rdtsc() - t0;
+			last = rte_rdtsc();
+			fresh = true;
+			cost = last - t0;
 			work += cost;
 			ctr_add(&w->qctrs[port->index][q].rx_packets, n);
 			ctr_add(&w->qctrs[port->index][q].rx_cycles, cost);
 		}
 		if (w->n_dirty) {
-			t_flush = rte_rdtsc();
+			uint64_t t_flush = fresh ? last : rte_rdtsc();
+
 			flush_all(w, conf);
+			last = rte_rdtsc();
+			fresh = true;
+			work += last - t_flush;
 		}
 		rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 
-		t = rte_rdtsc();
-		if (t_flush != 0)
-			work += t - t_flush;
+		/*
+		 * A turn that ended with work ends at that work's end; one that
+		 * read no time at all (nothing to poll) reads it now.
+		 */
+		t = fresh && last != prev ? last : rte_rdtsc();
 		/* Transmitting what other workers handed over is work too. */
 		if (pkts || work) {
 			ctr_add(&w->stats.busy_cycles, t - prev);
