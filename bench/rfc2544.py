@@ -27,6 +27,21 @@ a failed search trial is run once more (--retries) before the search
 moves down: one stall of a shared machine would otherwise decide the
 result. Every run, repeated ones too ("ndr+"), is in the JSON.
 
+A machine whose CPUs change speed within a search (on a VM, as the host
+places the two vCPUs: see vs-c2c) moves its outcome more than either
+remedy can: one trial in a slow placement, even repeated, takes the
+search down to that placement's rate. With --per-trial, every trial gets
+a backend of its own, started after a measure of the CPUs' cache-line
+round trip and stopped before another (neither CPU polls while it is
+measured); with --c2c-max NS it waits for a round trip of at most NS
+first, and with --c2c-retries N a trial whose round trip after it was
+above NS is run again, up to N times, before it counts (the runs set
+aside stay in its "slow_placed_runs"). testpmd's cycles per packet are
+then recorded for every trial too, from what it prints when it stops
+(over its whole run, learning frames included). Without --per-trial the
+round trip is measured around the whole search, and --c2c-retries runs
+the whole search again.
+
 Results: bench/results/rfc2544-<time>.json (every trial, the NDR, PDR and
 latency figures, and for vhostswitch the worker's busy cycles per packet,
 busy share and drops by reason in each trial), and a summary table on
@@ -169,30 +184,37 @@ def drops_delta(before, after):
 
 
 class Search:
-    """Trials of one backend and frame size."""
+    """Trials of one backend and frame size: on one backend for the whole
+    search, or (--per-trial) on a fresh one for every trial."""
 
-    def __init__(self, args, backend, gen, size):
+    def __init__(self, args, kind, size):
         self.args = args
-        self.backend = backend
-        self.gen = gen
+        self.kind = kind
         self.size = size
+        self.backend = None
         self.trials = []
 
-    def trial(self, rate, duration, purpose):
+    def start_backend(self):
+        return Backend(self.kind, self.args.switch, echo=self.args.echo)
+
+    def measure(self, backend, rate, duration):
+        """One vs-gen run through backend; the trial's figures."""
+        a = self.args
+        gen = Gen(a.gen, backend.socks, ring=a.ring, packed=a.packed,
+                  roles="both,both" if a.bidir else "gen,sink")
         opts = ["--rate", int(rate), "--duration", duration, "--size", self.size,
-                "--macs", self.args.macs, "--flows", self.args.flows,
-                "--drain", self.args.drain]
+                "--macs", a.macs, "--flows", a.flows, "--drain", a.drain]
         snap = {}
 
         def start():
-            snap["cycles"] = self.backend.cycles()
-            snap["drops"] = self.backend.drops()
+            snap["cycles"] = backend.cycles()
+            snap["drops"] = backend.drops()
         start()
         # The learning frames go before the run: counted from its start.
-        res = self.gen.run(opts, timeout=duration + 60, on_start=start)
+        res = gen.run(opts, timeout=duration + 60, on_start=start)
         before, dbefore = snap["cycles"], snap["drops"]
-        after, dafter = self.backend.cycles(), self.backend.drops()
-        t = {"purpose": purpose, "offered_pps": int(rate),
+        after, dafter = backend.cycles(), backend.drops()
+        t = {"offered_pps": int(rate),
              "tx_pps": res["tx_pps"], "rx_pps": res["rx_pps"],
              "loss_ratio": res["loss_ratio"], "lost": res["lost"],
              "tx_packets": res["tx_packets"], "rx_packets": res["rx_packets"],
@@ -200,16 +222,44 @@ class Search:
              "tx_stalls": res["tx_stalls"], "latency_ns": res["latency_ns"],
              "switch_drops": drops_delta(dbefore, dafter)}
         t.update(vb.lcore_costs(before, after))
+        return t
+
+    def placed_trial(self, rate, duration, what):
+        """A trial on its own backend, between two measures of the CPUs'
+        round trip (neither CPU polls then); with --c2c-max and
+        --c2c-retries, run again while not fast-placed."""
+        def one():
+            backend = self.start_backend()
+            try:
+                t = self.measure(backend, rate, duration)
+            finally:
+                output = backend.stop()
+            if self.kind == "testpmd":
+                # What it prints when it stops: over its whole run,
+                # learning frames included.
+                t["busy_cycles_per_packet"] = vb.testpmd_cycles_per_packet(output)
+                t["cycles_scope"] = "whole run"
+            return t
+        return vb.placed(self.args, one, what)
+
+    def trial(self, rate, duration, purpose):
+        what = "  %-6s offered %9s" % (purpose, int(rate) or "max")
+        if self.args.per_trial:
+            t = self.placed_trial(rate, duration, what)
+        else:
+            t = self.measure(self.backend, rate, duration)
+        t = dict({"purpose": purpose}, **t)
         self.trials.append(t)
         lat = t["latency_ns"] or {}
-        vb.log("  %-6s offered %9s  tx %9.0f  rx %9.0f pps  loss %.4f%%  "
-               "p50 %s p99 %s ns%s%s"
-               % (purpose, int(rate) or "max", t["tx_pps"], t["rx_pps"],
+        vb.log("%s  tx %9.0f  rx %9.0f pps  loss %.4f%%  p50 %s p99 %s ns%s%s%s"
+               % (what, t["tx_pps"], t["rx_pps"],
                   100 * t["loss_ratio"], fmt(lat.get("p50")), fmt(lat.get("p99")),
-                  "  %.0f cyc/pkt, %.0f%% busy" % (t["busy_cycles_per_packet"],
-                                                 100 * t["busy_share"])
+                  "  %.0f cyc/pkt" % t["busy_cycles_per_packet"]
                   if t["busy_cycles_per_packet"] else "",
-                  "  switch drops %s" % t["switch_drops"] if t["switch_drops"] else ""))
+                  ", %.0f%% busy" % (100 * t["busy_share"])
+                  if t.get("busy_share") else "",
+                  "  switch drops %s" % t["switch_drops"] if t["switch_drops"] else "")
+               + ("  c2c %s ns" % vb.fmt_c2c(t) if "c2c_rtt_ns" in t else ""))
         return t
 
     def passes(self, t, threshold):
@@ -246,6 +296,16 @@ class Search:
         return best
 
     def run(self):
+        if self.args.per_trial:
+            return self.search_all()
+        self.backend = self.start_backend()
+        try:
+            return self.search_all()
+        finally:
+            self.backend.stop()
+            self.backend = None
+
+    def search_all(self):
         a = self.args
         if a.max_rate:
             top = int(a.max_rate)
@@ -265,7 +325,7 @@ class Search:
             lat.append({"percent_of_ndr": pct, "offered_pps": t["offered_pps"],
                         "loss_ratio": t["loss_ratio"],
                         "latency_ns": t["latency_ns"]})
-        return {"backend": self.backend.kind, "size": self.size,
+        return {"backend": self.kind, "size": self.size,
                 "max_tx_pps": top,
                 "ndr_pps": ndr, "ndr_trial": ndr_t,
                 "pdr_pps": pdr, "pdr_trial": pdr_t, "pdr_threshold": a.pdr,
@@ -292,7 +352,10 @@ def gen_arg_parser(doc, c2c_retries=False):
 
 
 def main():
-    ap = gen_arg_parser(__doc__)
+    ap = gen_arg_parser(__doc__, c2c_retries=True)
+    ap.add_argument("--per-trial", action="store_true",
+                    help="a fresh backend for every trial, between measures of"
+                         " the CPUs' round trip (see above)")
     ap.add_argument("--backends", default="vhostswitch,testpmd",
                     help="comma-separated: vhostswitch, testpmd")
     ap.add_argument("--sizes", default="64",
@@ -333,17 +396,14 @@ def main():
     for size in args.sizes.split(","):
         for kind in args.backends.split(","):
             vb.log("%s, %s frames" % (kind, size if size == "imix" else size + "-byte"))
-            def search():
-                backend = Backend(kind, args.switch, echo=args.echo)
-                try:
-                    gen = Gen(args.gen, backend.socks, ring=args.ring, packed=args.packed,
-                              roles="both,both" if args.bidir else "gen,sink")
-                    return Search(args, backend, gen, size).run()
-                finally:
-                    backend.stop()
-            # The CPUs' round trip, while neither of them polls.
-            res = vb.placed(args, search)
-            vb.log("  c2c %s ns before/after the search" % vb.fmt_c2c(res))
+            search = Search(args, kind, size)
+            if args.per_trial:
+                # Each trial measures the CPUs' round trip around itself.
+                res = search.run()
+            else:
+                # The CPUs' round trip, while neither of them polls.
+                res = vb.placed(args, search.run)
+                vb.log("  c2c %s ns before/after the search" % vb.fmt_c2c(res))
             results.append(res)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:

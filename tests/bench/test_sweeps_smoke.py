@@ -109,8 +109,28 @@ def rfc2544(switch, gen, c2c, tmp):
     for x in r["latency"]:
         assert x["loss_ratio"] == 0 and x["latency_ns"]["p50"] > 0, x
     check_clean(pid, ("rfc-b", "rfc-g"))
-    print("ok: rfc2544, NDR %d pps, p50 %.0f ns at 10%%"
-          % (r["ndr_pps"], r["latency"][0]["latency_ns"]["p50"]))
+    # --per-trial: a testpmd of its own for every trial, the CPUs' round
+    # trip measured around each, and testpmd's cycles from its exit.
+    pout = os.path.join(tmp, "rfc-per-trial.json")
+    pid = run("rfc2544.py", ["--gen", gen, "--c2c", c2c, "--per-trial",
+                             "--backends", "testpmd", "--sizes", "64",
+                             "--max-rate", str(rate), "--trial", "1",
+                             "--latency-trial", "1", "--out", pout], 240)
+    with open(pout) as f:
+        p = json.load(f)["results"]
+    assert len(p) == 1 and p[0]["backend"] == "testpmd", p
+    assert p[0]["ndr_pps"] == rate and "c2c_rtt_ns" not in p[0], p[0]
+    assert [t["purpose"] for t in p[0]["trials"]] == ["ndr", "lat10", "lat50",
+                                                      "lat90"], p[0]["trials"]
+    for t in p[0]["trials"]:
+        check_c2c(t)
+        assert t["loss_ratio"] == 0 and t["cycles_scope"] == "whole run", t
+        assert t["busy_cycles_per_packet"] > 0, t
+    check_clean(pid, ("rfc-b", "rfc-g"))
+    print("ok: rfc2544, NDR %d pps, p50 %.0f ns at 10%%; per trial, testpmd"
+          " %.0f cycles/packet at NDR"
+          % (r["ndr_pps"], r["latency"][0]["latency_ns"]["p50"],
+             p[0]["ndr_trial"]["busy_cycles_per_packet"]))
 
 
 def main():
