@@ -296,6 +296,8 @@ class Search:
         return best
 
     def run(self):
+        # A search run again (--c2c-retries without --per-trial) starts afresh.
+        self.trials = []
         if self.args.per_trial:
             return self.search_all()
         self.backend = self.start_backend()
