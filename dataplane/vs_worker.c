@@ -534,6 +534,9 @@ bridge_uniform(struct vs_worker *w, const struct vs_dp_conf *conf,
 		return false;
 	dst = load_mac(f0);
 	src = load_mac(f0 + 6);
+	/* The loop starts at frame 1: frame 0's look-ahead is issued here. */
+	if (cold)
+		prefetch_header_ahead(pkts, n, 0);
 	for (uint16_t i = 1; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
 		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
