@@ -113,11 +113,21 @@ port_send(struct vs_worker *w, struct vs_port *port, uint16_t q,
 		if (n == 0)
 			return;
 	}
+	devq = (port->flags & VS_PORT_F_TXQ_PER_WORKER) ? (uint16_t)w->id : q;
+	if (unlikely(__atomic_load_n(&port->tx_offloads, __ATOMIC_RELAXED) != 0) &&
+	    port->ops->tx_prepare != NULL) {
+		uint16_t ok = port->ops->tx_prepare(port, devq, pkts, n);
+
+		for (uint16_t i = ok; i < n; i++)
+			drop(w, port->index, VS_DROP_TX_REFUSED, pkts[i]);
+		n = ok;
+		if (n == 0)
+			return;
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		lens[i] = pkts[i]->pkt_len;
 		bytes += lens[i];
 	}
-	devq = (port->flags & VS_PORT_F_TXQ_PER_WORKER) ? (uint16_t)w->id : q;
 	sent = port->ops->tx_burst(port, devq, pkts, n);
 	/* The mbufs are gone: what was sent is counted from their lengths. */
 	if (unlikely(sent < n)) {

@@ -76,26 +76,46 @@ eth_rx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
 	return rte_eth_rx_burst(ep->port_id, qid, pkts, n);
 }
 
+/*
+ * The device's own preparation of a burst's offload requests. A frame
+ * it refuses goes to the end, so one bad request costs that frame only,
+ * not the frames behind it; those it accepts stay in order at the front.
+ */
 static uint16_t
-eth_tx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
-	     uint16_t n)
+eth_tx_prepare(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
+	       uint16_t n)
 {
 	const struct vs_eth_port *ep = port->priv;
-	uint16_t sent, ok = n;
+	uint16_t i = 0;
 
 	/*
 	 * Frames that still ask for work here are the device's to finish:
 	 * the dataplane made them private (vs_offload.h). A segmentation
 	 * request includes the IPv4 header checksums of the segments.
 	 */
-	if (unlikely(port->tx_offloads != 0)) {
-		for (uint16_t i = 0; i < n; i++)
-			if ((pkts[i]->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) ==
-			    (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4))
-				pkts[i]->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-		ok = rte_eth_tx_prepare(ep->port_id, qid, pkts, n);
+	for (uint16_t j = 0; j < n; j++)
+		if ((pkts[j]->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) ==
+		    (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4))
+			pkts[j]->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+	while (i < n) {
+		struct rte_mbuf *bad;
+
+		i += rte_eth_tx_prepare(ep->port_id, qid, pkts + i, n - i);
+		if (i == n)
+			break;
+		bad = pkts[i];
+		memmove(&pkts[i], &pkts[i + 1], (size_t)(n - i - 1) * sizeof(*pkts));
+		pkts[--n] = bad;
 	}
-	sent = rte_eth_tx_burst(ep->port_id, qid, pkts, ok);
+	return n;
+}
+
+static uint16_t
+eth_tx_burst(struct vs_port *port, uint16_t qid, struct rte_mbuf **pkts,
+	     uint16_t n)
+{
+	const struct vs_eth_port *ep = port->priv;
+	uint16_t sent = rte_eth_tx_burst(ep->port_id, qid, pkts, n);
 
 	/* The device owns what it took; the rest is ours to free. */
 	if (unlikely(sent < n))
@@ -301,6 +321,7 @@ eth_destroy(struct vs_port *port)
 
 static const struct vs_port_ops eth_ops = {
 	.rx_burst = eth_rx_burst,
+	.tx_prepare = eth_tx_prepare,
 	.tx_burst = eth_tx_burst,
 	.read_counters = eth_read_counters,
 	.destroy = eth_destroy,

@@ -46,6 +46,7 @@
 	_(RING_FULL, "ring_full", "hand-off ring to the queue's owner worker was full") \
 	_(MTU_EXCEEDED, "mtu_exceeded", "frame (or, for a segmentation request, its segments) longer than the output port's MTU") \
 	_(BAD_OFFLOAD, "bad_offload", "checksum or segmentation request the switch cannot complete (not TCP or UDP over IP, or headers split)") \
+	_(TX_REFUSED, "tx_refused", "frame the output device refused to prepare for sending (an offload request it cannot complete)") \
 	_(GSO_FAILED, "gso_failed", "frame that had to be segmented in software and could not be (no mbufs, too many segments)") \
 	_(RX_MISSED, "rx_missed", "frames the device dropped: its rx queue was full") \
 	_(RX_ERRORS, "rx_errors", "frames the device received in error")      \
@@ -112,6 +113,15 @@ struct vs_port_ops {
 	 */
 	uint16_t (*rx_burst)(struct vs_port *port, uint16_t qid,
 			     struct rte_mbuf **pkts, uint16_t n);
+	/*
+	 * May be NULL. Readies pkts[0..n) for tx queue qid, when the port has
+	 * tx offloads: the device checks and completes their offload requests
+	 * (rte_eth_tx_prepare). Returns how many it accepted, kept in order
+	 * at the front; the frames it refused follow them, still the
+	 * caller's to drop. Same calling rules as rx_burst.
+	 */
+	uint16_t (*tx_prepare)(struct vs_port *port, uint16_t qid,
+			       struct rte_mbuf **pkts, uint16_t n);
 	/*
 	 * Transmits pkts[0..n) on tx queue qid and returns how many the peer
 	 * accepted. The port takes ownership of all n mbufs whatever the

@@ -31,8 +31,8 @@ kernel end is promiscuous and a capture there checks every SYN's checksum
 Checks: the three files arrive whole (size and SHA-256 as the guests
 computed them); the kernels counted no checksum error; the af_packet port
 counts tx_sw_gso and tx_sw_csum above zero, the tap port none (its device
-did the work: tx_offloads csum,tso4), no port a gso_failed, bad_offload or
-mtu_exceeded drop; every flooded SYN the capture saw has a valid checksum,
+did the work: tx_offloads csum,tso4), no port a gso_failed, bad_offload,
+tx_refused or mtu_exceeded drop; every flooded SYN the capture saw has a valid checksum,
 and port g2 (offload off) counts tx_sw_csum for the copies it needed;
 the mbufs in use are back where they were before the
 guests came (segments, copies and chains all freed); port show says what each vhost port offered and what
@@ -318,7 +318,7 @@ def run_test(env, image, d):
     vt.check_eq((t0["tx_sw_gso"], t0["tx_sw_csum"], t0["drops"]["tx_errors"]),
                 (0, 0, 0), "t0: work done in software (none: its device does "
                 "it), frames the device failed to send")
-    for reason in ("gso_failed", "bad_offload", "mtu_exceeded"):
+    for reason in ("gso_failed", "bad_offload", "tx_refused", "mtu_exceeded"):
         for name, p in (("e0", e0), ("t0", t0), ("g1", p1), ("g2", p2)):
             vt.check_eq(p["drops"][reason], 0, f"{name}: drops {reason}")
     g2.release("done")
