@@ -32,8 +32,8 @@ Checks: the three files arrive whole (size and SHA-256 as the guests
 computed them); the kernels counted no checksum error; the af_packet port
 counts tx_sw_gso and tx_sw_csum above zero, the tap port none (its device
 did the work: tx_offloads csum,tso4), no port a gso_failed, bad_offload,
-tx_refused or mtu_exceeded drop; every flooded SYN the capture saw has a valid checksum,
-and port g2 (offload off) counts tx_sw_csum for the copies it needed;
+tx_refused or mtu_exceeded drop; every flooded SYN the capture saw has a
+valid checksum, and port g2 (offload off) counts tx_sw_csum for the copies it needed;
 the mbufs in use are back where they were before the
 guests came (segments, copies and chains all freed); port show says what each vhost port offered and what
 its guest took (offload on: csum,tso4; off: none)."""
